@@ -1,0 +1,51 @@
+// Builder: turns a Network into an Engine for a device, under a BuilderConfig.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "torch2trt/network.h"
+
+namespace torch2trt {
+
+class Engine;
+
+/// Builder flags (a subset of TensorRT's BuilderFlag, with our own stable numbers).
+enum class BuilderFlag : int32_t {
+  kFP16 = 0,                         ///< allow float16 kernels
+  kINT8 = 1,                         ///< allow int8 kernels (needs calibration; not implemented yet)
+  kBF16 = 2,                         ///< allow bfloat16 kernels
+  kSTRICT_TYPES = 3,                 ///< honour per-layer precision exactly (older name)
+  kOBEY_PRECISION_CONSTRAINTS = 4,   ///< honour per-layer precision exactly
+  kPREFER_PRECISION_CONSTRAINTS = 5, ///< honour per-layer precision where a kernel exists
+  kDISABLE_CUDA_GRAPHS = 6,          ///< never replay CUDA graphs
+  kTF32 = 7,                         ///< allow TF32 math for float32 on GPUs
+};
+
+/// Device an engine is built for.
+enum class DeviceType : int32_t { kCPU = 0, kGPU = 1 };
+
+/// What the builder may do (TensorRT's IBuilderConfig).
+struct BuilderConfig {
+  uint32_t flags = 0;
+  uint64_t workspace_limit = 1ull << 30;  ///< scratch bytes a kernel may use
+  DeviceType device = DeviceType::kCPU;
+  int32_t device_index = 0;
+  void set_flag(BuilderFlag f) { flags |= 1u << static_cast<int>(f); }
+  void clear_flag(BuilderFlag f) { flags &= ~(1u << static_cast<int>(f)); }
+  bool get_flag(BuilderFlag f) const { return (flags >> static_cast<int>(f)) & 1u; }
+};
+
+/// Builds engines. Thread-compatible: use one builder per thread.
+class Builder {
+ public:
+  /// Optimizes a copy of `net` (the caller's network is not modified) and makes an engine.
+  /// Throws InvalidArgument for an invalid network and Unsupported, naming the layer, for a layer
+  /// the target device cannot run.
+  std::unique_ptr<Engine> build(const Network& net, const BuilderConfig& config);
+  /// build() then Engine::serialize().
+  std::vector<uint8_t> build_serialized(const Network& net, const BuilderConfig& config);
+};
+
+}  // namespace torch2trt

@@ -1,0 +1,16 @@
+// T2T_PLACEHOLDER: family cumsum, to be written.
+#pragma once
+
+#include "torch2trt/network.h"
+
+namespace torch2trt {
+
+class CumulativeSumLayer : public Layer {
+ public:
+  CumulativeSumLayer() : Layer(LayerKind::kCumulativeSum) {}
+  std::vector<TensorDesc> infer(const std::vector<TensorDesc>&) const override { fail("layer", "not implemented"); }
+  void save(Writer&) const override {}
+  void load(Reader&) override {}
+};
+
+}  // namespace torch2trt

@@ -1,0 +1,16 @@
+// T2T_PLACEHOLDER: family softmax, to be written.
+#pragma once
+
+#include "torch2trt/network.h"
+
+namespace torch2trt {
+
+class SoftMaxLayer : public Layer {
+ public:
+  SoftMaxLayer() : Layer(LayerKind::kSoftMax) {}
+  std::vector<TensorDesc> infer(const std::vector<TensorDesc>&) const override { fail("layer", "not implemented"); }
+  void save(Writer&) const override {}
+  void load(Reader&) override {}
+};
+
+}  // namespace torch2trt

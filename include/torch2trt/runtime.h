@@ -1,0 +1,66 @@
+// Running engines: ExecutionContext binds I/O by name to caller memory and runs.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "torch2trt/engine.h"
+
+namespace torch2trt {
+
+class Kernel;
+
+/// Per-context state for running an engine (TensorRT's IExecutionContext).
+/// One context is used by one thread at a time; use several contexts for concurrency.
+class ExecutionContext {
+ public:
+  explicit ExecutionContext(const Engine& engine);
+  ~ExecutionContext();
+  ExecutionContext(const ExecutionContext&) = delete;
+  ExecutionContext& operator=(const ExecutionContext&) = delete;
+
+  const Engine& engine() const { return engine_; }
+  /// Binds an input or output to caller-owned device memory (dense, row-major, of the tensor's dtype).
+  void set_tensor_address(const std::string& name, void* ptr);
+  void* tensor_address(const std::string& name) const;
+  /// Sets the run-time shape of an input with -1 extents (or checks a static one).
+  void set_input_shape(const std::string& name, const Dims& dims);
+  /// Concrete shape of any I/O tensor for the current input shapes (runs the shape rules).
+  Dims tensor_shape(const std::string& name);
+  /// Runs the engine on `stream` (a cudaStream_t for CUDA engines; ignored on the CPU).
+  /// Throws RuntimeFailure naming the tensor when something is unbound or inconsistent.
+  void enqueue(void* stream);
+
+  /// Per-layer information after a run (for profiling): name, kind, kernel.
+  struct LayerInfo {
+    std::string name, kind, impl;
+  };
+  std::vector<LayerInfo> layer_info() const;
+
+ private:
+  void prepare();
+  const Engine& engine_;
+  Backend& backend_;
+  std::vector<std::unique_ptr<Kernel>> kernels_;
+  std::unordered_map<std::string, void*> addresses_;
+  std::unordered_map<std::string, Dims> input_shapes_;
+  std::vector<TensorDesc> descs_;      // per tensor index, concrete
+  std::vector<size_t> offsets_;        // arena offset per tensor index (SIZE_MAX: I/O)
+  std::vector<uint8_t> shapes_known_;  // per tensor
+  bool prepared_ = false;
+  bool dirty_ = true;
+  void* arena_ = nullptr;
+  size_t arena_size_ = 0;
+  void* workspace_ = nullptr;
+  size_t workspace_size_ = 0;
+};
+
+/// Reads engine files (TensorRT's IRuntime).
+class Runtime {
+ public:
+  std::unique_ptr<Engine> deserialize(const uint8_t* data, size_t size) { return Engine::deserialize(data, size); }
+};
+
+}  // namespace torch2trt

@@ -1,0 +1,9 @@
+// Library and engine-file versions.
+#pragma once
+
+namespace torch2trt {
+/// Version of this library, written into every engine file.
+constexpr const char* kVersion = "0.1.0";
+/// Engine file format this library writes and the newest it reads (see docs/engine-format.md).
+constexpr unsigned kEngineFormatVersion = 1;
+}  // namespace torch2trt

@@ -1,0 +1,104 @@
+// Elementwise math shared by the CPU and CUDA backends: one definition of each function,
+// compiled by the host compiler for the CPU and by nvcc for device kernels.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "torch2trt/layers/activation.h"
+#include "torch2trt/layers/elementwise.h"
+
+#if defined(__CUDACC__)
+#define T2T_HD __host__ __device__ __forceinline__
+#else
+#define T2T_HD inline
+#endif
+
+namespace torch2trt::pw {
+
+/// Activation in compute type T (float or double).
+template <class T>
+T2T_HD T activation(ActivationType t, T x, T alpha, T beta) {
+  switch (t) {
+    case ActivationType::kRELU: return x > T(0) ? x : T(0);
+    case ActivationType::kSIGMOID: return T(1) / (T(1) + exp(-x));
+    case ActivationType::kTANH: return tanh(x);
+    case ActivationType::kLEAKY_RELU: return x >= T(0) ? x : alpha * x;
+    case ActivationType::kELU: return x >= T(0) ? x : alpha * (exp(x) - T(1));
+    case ActivationType::kSELU: return beta * (x >= T(0) ? x : alpha * (exp(x) - T(1)));
+    case ActivationType::kSOFTSIGN: return x / (T(1) + fabs(x));
+    case ActivationType::kSOFTPLUS: return x * alpha > beta ? x : log1p(exp(alpha * x)) / alpha;
+    case ActivationType::kCLIP: return x < alpha ? alpha : (x > beta ? beta : x);
+    case ActivationType::kHARD_SIGMOID: {
+      T y = alpha * x + beta;
+      return y < T(0) ? T(0) : (y > T(1) ? T(1) : y);
+    }
+    case ActivationType::kSCALED_TANH: return alpha * tanh(beta * x);
+    case ActivationType::kTHRESHOLDED_RELU: return x > alpha ? x : T(0);
+    case ActivationType::kGELU_ERF: return T(0.5) * x * (T(1) + erf(x * T(0.70710678118654752440)));
+    case ActivationType::kGELU_TANH: {
+      const T k = T(0.79788456080286535588);  // sqrt(2/pi)
+      return T(0.5) * x * (T(1) + tanh(k * (x + T(0.044715) * x * x * x)));
+    }
+  }
+  return x;
+}
+
+/// Arithmetic binary op for float types (T = float or double). Comparisons return 0/1.
+template <class T>
+T2T_HD T binary_float(ElementWiseOperation op, T a, T b) {
+  switch (op) {
+    case ElementWiseOperation::kSUM: return a + b;
+    case ElementWiseOperation::kPROD: return a * b;
+    case ElementWiseOperation::kMAX: return (a != a || a > b) ? a : b;  // NaN propagates as in torch.maximum
+    case ElementWiseOperation::kMIN: return (a != a || a < b) ? a : b;
+    case ElementWiseOperation::kSUB: return a - b;
+    case ElementWiseOperation::kDIV: return a / b;
+    case ElementWiseOperation::kPOW: return pow(a, b);
+    case ElementWiseOperation::kFLOOR_DIV: return floor(a / b);
+    case ElementWiseOperation::kAND: return (a != T(0)) && (b != T(0));
+    case ElementWiseOperation::kOR: return (a != T(0)) || (b != T(0));
+    case ElementWiseOperation::kXOR: return (a != T(0)) != (b != T(0));
+    case ElementWiseOperation::kEQUAL: return a == b;
+    case ElementWiseOperation::kGREATER: return a > b;
+    case ElementWiseOperation::kLESS: return a < b;
+  }
+  return a;
+}
+
+/// Binary op for integer types (int32/int64/int8, bool as 0/1). Division by zero gives 0, not a trap.
+template <class T>
+T2T_HD T binary_int(ElementWiseOperation op, T a, T b) {
+  switch (op) {
+    case ElementWiseOperation::kSUM: return a + b;
+    case ElementWiseOperation::kPROD: return a * b;
+    case ElementWiseOperation::kMAX: return a > b ? a : b;
+    case ElementWiseOperation::kMIN: return a < b ? a : b;
+    case ElementWiseOperation::kSUB: return a - b;
+    case ElementWiseOperation::kDIV: return b == 0 ? T(0) : T(a / b);
+    case ElementWiseOperation::kPOW: {
+      if (b < 0) return a == 1 ? T(1) : (a == -1 ? T((b & 1) ? -1 : 1) : T(0));
+      T r = 1, base = a;
+      for (T e = b; e > 0; e >>= 1) {
+        if (e & 1) r *= base;
+        base *= base;
+      }
+      return r;
+    }
+    case ElementWiseOperation::kFLOOR_DIV: {
+      if (b == 0) return T(0);
+      T q = a / b;
+      if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+      return q;
+    }
+    case ElementWiseOperation::kAND: return (a != 0) && (b != 0);
+    case ElementWiseOperation::kOR: return (a != 0) || (b != 0);
+    case ElementWiseOperation::kXOR: return (a != 0) != (b != 0);
+    case ElementWiseOperation::kEQUAL: return a == b;
+    case ElementWiseOperation::kGREATER: return a > b;
+    case ElementWiseOperation::kLESS: return a < b;
+  }
+  return a;
+}
+
+}  // namespace torch2trt::pw

@@ -1,0 +1,13 @@
+// T2T_PLACEHOLDER
+#include "backends/cpu/cpu_kernels.h"
+
+namespace torch2trt::cpu {
+std::unique_ptr<Kernel> make_Gather(const GatherLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&, std::string* why) {
+  *why = "not implemented";
+  return nullptr;
+}
+std::unique_ptr<Kernel> make_Scatter(const ScatterLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&, std::string* why) {
+  *why = "not implemented";
+  return nullptr;
+}
+}  // namespace torch2trt::cpu

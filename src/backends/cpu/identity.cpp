@@ -1,0 +1,13 @@
+// T2T_PLACEHOLDER
+#include "backends/cpu/cpu_kernels.h"
+
+namespace torch2trt::cpu {
+std::unique_ptr<Kernel> make_Identity(const IdentityLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&, std::string* why) {
+  *why = "not implemented";
+  return nullptr;
+}
+std::unique_ptr<Kernel> make_Cast(const CastLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&, std::string* why) {
+  *why = "not implemented";
+  return nullptr;
+}
+}  // namespace torch2trt::cpu

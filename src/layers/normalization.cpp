@@ -1,0 +1,2 @@
+// T2T_PLACEHOLDER
+#include "torch2trt/layers/normalization.h"

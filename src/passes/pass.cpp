@@ -1,0 +1,22 @@
+#include "passes/pass.h"
+
+namespace torch2trt {
+
+int remove_dead_layers(Network& net, const BuilderConfig& config);
+
+const std::vector<Pass>& builder_passes() {
+  static const std::vector<Pass> passes = {
+      {"remove_dead_layers", remove_dead_layers},
+  };
+  return passes;
+}
+
+void run_passes(Network& net, const BuilderConfig& config) {
+  for (int round = 0; round < 8; ++round) {
+    int changes = 0;
+    for (auto& p : builder_passes()) changes += p.run(net, config);
+    if (!changes) break;
+  }
+}
+
+}  // namespace torch2trt

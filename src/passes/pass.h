@@ -1,0 +1,23 @@
+// Builder passes: named rewrite rules, each in its own file, run in order by run_passes().
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "torch2trt/builder.h"
+#include "torch2trt/network.h"
+
+namespace torch2trt {
+
+/// A rewrite rule: `run` rewrites the network in place and returns how many rewrites it made.
+struct Pass {
+  const char* name;
+  int (*run)(Network& net, const BuilderConfig& config);
+};
+
+/// The passes in the order the builder runs them.
+const std::vector<Pass>& builder_passes();
+/// Runs every pass until none changes the network (bounded number of rounds).
+void run_passes(Network& net, const BuilderConfig& config);
+
+}  // namespace torch2trt

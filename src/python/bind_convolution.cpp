@@ -1,0 +1,7 @@
+// T2T_PLACEHOLDER
+#include "python/bind.h"
+
+namespace torch2trt::py {
+void bind_Convolution(nb::module_& m, nb::class_<Network>& net) { (void)m, (void)net; }
+void bind_Deconvolution(nb::module_& m, nb::class_<Network>& net) { (void)m, (void)net; }
+}  // namespace torch2trt::py

@@ -1,0 +1,222 @@
+#include <algorithm>
+#include <climits>
+
+#include "backends/backend.h"
+#include "torch2trt/runtime.h"
+
+namespace torch2trt {
+
+namespace {
+constexpr size_t kNoOffset = SIZE_MAX;
+size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
+}  // namespace
+
+ExecutionContext::ExecutionContext(const Engine& engine) : engine_(engine), backend_(engine.backend()) {
+  const Network& net = engine_.network();
+  for (int i = 0; i < net.num_layers(); ++i) {
+    const Layer* l = net.layer(i);
+    std::vector<TensorDesc> out;
+    for (auto* t : l->outputs()) out.push_back(t->desc());
+    kernels_.push_back(backend_.make_kernel(*l, l->input_descs(), out));
+  }
+}
+
+ExecutionContext::~ExecutionContext() {
+  if (arena_) backend_.release(arena_);
+  if (workspace_) backend_.release(workspace_);
+}
+
+void ExecutionContext::set_tensor_address(const std::string& name, void* ptr) {
+  if (engine_.io_mode(name) == TensorIOMode::kNONE) engine_.io_dims(name);  // throws naming the valid names
+  addresses_[name] = ptr;
+}
+
+void* ExecutionContext::tensor_address(const std::string& name) const {
+  auto it = addresses_.find(name);
+  return it == addresses_.end() ? nullptr : it->second;
+}
+
+void ExecutionContext::set_input_shape(const std::string& name, const Dims& dims) {
+  if (engine_.io_mode(name) != TensorIOMode::kINPUT) {
+    engine_.io_dims(name);
+    throw InvalidArgument("set_input_shape: '" + name + "' is an output, not an input");
+  }
+  Dims built = engine_.io_dims(name);
+  if (dims.nb_dims != built.nb_dims)
+    throw InvalidArgument("set_input_shape: input '" + name + "' has rank " + std::to_string(built.nb_dims) +
+                          " (shape " + built.str() + "), got shape " + dims.str());
+  for (int i = 0; i < dims.nb_dims; ++i) {
+    if (dims.d[i] < 0)
+      throw InvalidArgument("set_input_shape: input '" + name + "': shape " + dims.str() + " must be concrete");
+    if (built.d[i] != -1 && built.d[i] != dims.d[i])
+      throw InvalidArgument("set_input_shape: input '" + name + "' was built with shape " + built.str() +
+                            "; got " + dims.str() + " (dimension " + std::to_string(i) + " differs)");
+  }
+  auto it = input_shapes_.find(name);
+  if (it == input_shapes_.end() || it->second != dims) {
+    input_shapes_[name] = dims;
+    dirty_ = true;
+  }
+}
+
+Dims ExecutionContext::tensor_shape(const std::string& name) {
+  engine_.io_dims(name);  // validates the name
+  prepare();
+  return descs_[engine_.network().find_io(name)->index()].dims;
+}
+
+void ExecutionContext::prepare() {
+  if (!dirty_) return;
+  const Network& net = engine_.network();
+  descs_.assign(net.num_tensors(), TensorDesc{});
+  for (int i = 0; i < net.num_inputs(); ++i) {
+    const Tensor* t = net.input(i);
+    TensorDesc d = t->desc();
+    if (!d.dims.is_static()) {
+      auto it = input_shapes_.find(t->name());
+      if (it == input_shapes_.end())
+        throw RuntimeFailure("input '" + t->name() + "' has run-time dimensions " + d.dims.str() +
+                             ": call set_input_shape before running");
+      d.dims = it->second;
+    }
+    descs_[t->index()] = d;
+  }
+  for (int i = 0; i < net.num_layers(); ++i) {
+    const Layer* l = net.layer(i);
+    std::vector<TensorDesc> in;
+    for (auto* t : l->inputs()) {
+      if (t) {
+        in.push_back(descs_[t->index()]);
+      } else {
+        TensorDesc d;
+        d.dims.nb_dims = -1;
+        in.push_back(d);
+      }
+    }
+    std::vector<TensorDesc> out;
+    try {
+      out = l->infer(in);
+    } catch (const InvalidArgument& e) {
+      throw RuntimeFailure(std::string("with the given input shapes, ") + e.what());
+    }
+    for (size_t k = 0; k < out.size(); ++k) {
+      if (!out[k].dims.is_static())
+        throw RuntimeFailure("layer '" + l->name() + "' output " + std::to_string(k) + " has no concrete shape (" +
+                             out[k].dims.str() + ") for these input shapes");
+      descs_[l->output(static_cast<int>(k))->index()] = out[k];
+    }
+    kernels_[i]->reshape(in, out);
+  }
+  // Memory plan: one arena; a buffer is reused once the last layer reading it has run.
+  int nt = net.num_tensors();
+  offsets_.assign(nt, kNoOffset);
+  std::vector<int> first(nt, INT_MAX), last(nt, -1);
+  for (int i = 0; i < net.num_layers(); ++i) {
+    const Layer* l = net.layer(i);
+    for (auto* t : l->outputs()) first[t->index()] = std::min(first[t->index()], i), last[t->index()] = std::max(last[t->index()], i);
+    for (auto* t : l->inputs())
+      if (t) last[t->index()] = std::max(last[t->index()], i);
+  }
+  struct Buf {
+    int t;
+    size_t size;
+  };
+  std::vector<Buf> bufs;
+  for (int i = 0; i < nt; ++i) {
+    const Tensor* t = net.tensor(i);
+    if (t->is_input() || t->is_output() || first[i] == INT_MAX) continue;
+    bufs.push_back({i, align64(static_cast<size_t>(descs_[i].dims.volume()) * dtype_size(descs_[i].dtype))});
+  }
+  std::sort(bufs.begin(), bufs.end(), [](const Buf& a, const Buf& b) { return a.size > b.size; });
+  struct Placed {
+    size_t off, size;
+    int first, last;
+  };
+  std::vector<Placed> placed;
+  size_t total = 0;
+  for (auto& b : bufs) {
+    std::vector<std::pair<size_t, size_t>> busy;
+    for (auto& p : placed)
+      if (!(p.last < first[b.t] || last[b.t] < p.first)) busy.push_back({p.off, p.off + p.size});
+    std::sort(busy.begin(), busy.end());
+    size_t off = 0;
+    for (auto& r : busy) {
+      if (off + b.size <= r.first) break;
+      off = std::max(off, r.second);
+    }
+    offsets_[b.t] = off;
+    placed.push_back({off, b.size, first[b.t], last[b.t]});
+    total = std::max(total, off + b.size);
+  }
+  size_t ws = 0;
+  for (auto& k : kernels_) ws = std::max(ws, k->workspace_size());
+  if (ws > engine_.config().workspace_limit && engine_.config().device == DeviceType::kGPU)
+    throw RuntimeFailure("a kernel needs " + std::to_string(ws) + " bytes of workspace, over the engine's limit of " +
+                         std::to_string(engine_.config().workspace_limit) + "; rebuild with a larger max_workspace_size");
+  if (total > arena_size_) {
+    if (arena_) backend_.release(arena_);
+    arena_ = backend_.allocate(total);
+    arena_size_ = total;
+  }
+  if (ws > workspace_size_) {
+    if (workspace_) backend_.release(workspace_);
+    workspace_ = backend_.allocate(ws);
+    workspace_size_ = ws;
+  }
+  dirty_ = false;
+}
+
+void ExecutionContext::enqueue(void* stream) {
+  prepare();
+  const Network& net = engine_.network();
+  auto io_ptr = [&](const Tensor* t) -> void* {
+    auto it = addresses_.find(t->name());
+    void* p = it == addresses_.end() ? nullptr : it->second;
+    const TensorDesc& d = descs_[t->index()];
+    if (!p && d.dims.volume() > 0)
+      throw RuntimeFailure(std::string(t->is_input() ? "input" : "output") + " '" + t->name() +
+                           "' has no address: call set_tensor_address('" + t->name() + "', pointer) before running");
+    return p;
+  };
+  auto view = [&](const Tensor* t) {
+    TensorView v;
+    v.dtype = descs_[t->index()].dtype;
+    v.dims = descs_[t->index()].dims;
+    if (t->is_input() || t->is_output())
+      v.data = io_ptr(t);
+    else
+      v.data = static_cast<uint8_t*>(arena_) + offsets_[t->index()];
+    return v;
+  };
+  KernelArgs a;
+  a.workspace = workspace_;
+  a.stream = stream;
+  for (int i = 0; i < net.num_layers(); ++i) {
+    const Layer* l = net.layer(i);
+    a.in.clear();
+    a.out.clear();
+    for (auto* t : l->inputs()) {
+      if (t) {
+        a.in.push_back(view(t));
+      } else {
+        TensorView v;
+        v.dims.nb_dims = -1;
+        a.in.push_back(v);
+      }
+    }
+    for (auto* t : l->outputs()) a.out.push_back(view(t));
+    bool empty = false;
+    for (auto& v : a.out) empty = empty || v.dims.volume() == 0;
+    if (!empty) kernels_[i]->run(a);
+  }
+}
+
+std::vector<ExecutionContext::LayerInfo> ExecutionContext::layer_info() const {
+  std::vector<LayerInfo> r;
+  const Network& net = engine_.network();
+  for (int i = 0; i < net.num_layers(); ++i)
+    r.push_back({net.layer(i)->name(), layer_kind_name(net.layer(i)->kind()), kernels_[i]->impl_name()});
+  return r;
+}
+
+}  // namespace torch2trt
