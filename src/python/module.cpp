@@ -89,10 +89,10 @@ Weights to_weights(nb::handle obj, const char* what) {
 namespace {
 
 // Owns what a Python-level object keeps alive.
-struct PyEngine {
+struct EngineHandle {
   std::shared_ptr<Engine> engine;
 };
-struct PyContext {
+struct ContextHandle {
   std::shared_ptr<Engine> engine;  // keeps the engine alive while a context exists
   std::unique_ptr<ExecutionContext> ctx;
 };
@@ -103,7 +103,7 @@ struct Logger {
 enum class NetworkDefinitionCreationFlag : int32_t { EXPLICIT_BATCH = 0, STRONGLY_TYPED = 1 };
 enum class MemoryPoolType : int32_t { WORKSPACE = 0 };
 
-struct PyBuilder {
+struct BuilderHandle {
   Logger logger;
   bool cuda_available() const {
     std::string why;
@@ -265,17 +265,17 @@ NB_MODULE(_C, m) {
       .def_rw("default_device_type", &BuilderConfig::device)
       .def_rw("device_index", &BuilderConfig::device_index);
 
-  nb::class_<PyBuilder>(m, "Builder", "Builds engines (TensorRT's Builder)")
-      .def("__init__", [](PyBuilder* b, nb::handle) { new (b) PyBuilder(); }, nb::arg("logger") = nb::none())
-      .def("create_network", [](PyBuilder&, int) { return std::make_unique<Network>(); }, nb::arg("flags") = 0)
-      .def("create_builder_config", [](PyBuilder& b) {
+  nb::class_<BuilderHandle>(m, "Builder", "Builds engines (TensorRT's Builder)")
+      .def("__init__", [](BuilderHandle* b, nb::handle) { new (b) BuilderHandle(); }, nb::arg("logger") = nb::none())
+      .def("create_network", [](BuilderHandle&, int) { return std::make_unique<Network>(); }, nb::arg("flags") = 0)
+      .def("create_builder_config", [](BuilderHandle& b) {
         BuilderConfig c;
         c.device = b.cuda_available() ? DeviceType::kGPU : DeviceType::kCPU;
         return c;
       })
-      .def_prop_ro("platform_has_fast_fp16", [](PyBuilder& b) { return b.cuda_available(); })
-      .def_prop_ro("platform_has_cuda", [](PyBuilder& b) { return b.cuda_available(); })
-      .def("build_serialized_network", [](PyBuilder&, const Network& n, const BuilderConfig& c) {
+      .def_prop_ro("platform_has_fast_fp16", [](BuilderHandle& b) { return b.cuda_available(); })
+      .def_prop_ro("platform_has_cuda", [](BuilderHandle& b) { return b.cuda_available(); })
+      .def("build_serialized_network", [](BuilderHandle&, const Network& n, const BuilderConfig& c) {
         std::vector<uint8_t> bytes;
         {
           nb::gil_scoped_release g;
@@ -283,62 +283,62 @@ NB_MODULE(_C, m) {
         }
         return to_bytes(bytes);
       }, nb::arg("network"), nb::arg("config"))
-      .def("build_engine", [](PyBuilder&, const Network& n, const BuilderConfig& c) {
+      .def("build_engine", [](BuilderHandle&, const Network& n, const BuilderConfig& c) {
         std::unique_ptr<Engine> e;
         {
           nb::gil_scoped_release g;
           e = Builder().build(n, c);
         }
-        return PyEngine{std::shared_ptr<Engine>(std::move(e))};
+        return EngineHandle{std::shared_ptr<Engine>(std::move(e))};
       }, nb::arg("network"), nb::arg("config"));
 
-  nb::class_<PyEngine>(m, "ICudaEngine", "A built engine (CPU or CUDA)")
-      .def_prop_ro("num_io_tensors", [](const PyEngine& e) { return e.engine->num_io_tensors(); })
-      .def("get_tensor_name", [](const PyEngine& e, int i) { return e.engine->io_tensor_name(i); })
-      .def("get_tensor_mode", [](const PyEngine& e, const std::string& n) { return e.engine->io_mode(n); })
-      .def("get_tensor_shape", [](const PyEngine& e, const std::string& n) { return from_dims(e.engine->io_dims(n)); })
-      .def("get_tensor_dtype", [](const PyEngine& e, const std::string& n) { return e.engine->io_dtype(n); })
-      .def_prop_ro("num_layers", [](const PyEngine& e) { return e.engine->network().num_layers(); })
-      .def_prop_ro("producer_version", [](const PyEngine& e) { return e.engine->producer_version(); })
-      .def_prop_ro("target", [](const PyEngine& e) { return e.engine->target(); })
-      .def_prop_ro("device_type", [](const PyEngine& e) { return e.engine->config().device; })
-      .def_prop_ro("device_index", [](const PyEngine& e) { return e.engine->config().device_index; })
-      .def_prop_ro("flags", [](const PyEngine& e) { return e.engine->config().flags; })
-      .def("serialize", [](const PyEngine& e) { return to_bytes(e.engine->serialize()); })
-      .def("create_execution_context", [](const PyEngine& e) {
-        return PyContext{e.engine, e.engine->create_execution_context()};
+  nb::class_<EngineHandle>(m, "ICudaEngine", "A built engine (CPU or CUDA)")
+      .def_prop_ro("num_io_tensors", [](const EngineHandle& e) { return e.engine->num_io_tensors(); })
+      .def("get_tensor_name", [](const EngineHandle& e, int i) { return e.engine->io_tensor_name(i); })
+      .def("get_tensor_mode", [](const EngineHandle& e, const std::string& n) { return e.engine->io_mode(n); })
+      .def("get_tensor_shape", [](const EngineHandle& e, const std::string& n) { return from_dims(e.engine->io_dims(n)); })
+      .def("get_tensor_dtype", [](const EngineHandle& e, const std::string& n) { return e.engine->io_dtype(n); })
+      .def_prop_ro("num_layers", [](const EngineHandle& e) { return e.engine->network().num_layers(); })
+      .def_prop_ro("producer_version", [](const EngineHandle& e) { return e.engine->producer_version(); })
+      .def_prop_ro("target", [](const EngineHandle& e) { return e.engine->target(); })
+      .def_prop_ro("device_type", [](const EngineHandle& e) { return e.engine->config().device; })
+      .def_prop_ro("device_index", [](const EngineHandle& e) { return e.engine->config().device_index; })
+      .def_prop_ro("flags", [](const EngineHandle& e) { return e.engine->config().flags; })
+      .def("serialize", [](const EngineHandle& e) { return to_bytes(e.engine->serialize()); })
+      .def("create_execution_context", [](const EngineHandle& e) {
+        return ContextHandle{e.engine, e.engine->create_execution_context()};
       });
 
-  nb::class_<PyContext>(m, "IExecutionContext", "Runs an engine; one per thread")
-      .def("set_tensor_address", [](PyContext& c, const std::string& n, uintptr_t p) {
+  nb::class_<ContextHandle>(m, "IExecutionContext", "Runs an engine; one per thread")
+      .def("set_tensor_address", [](ContextHandle& c, const std::string& n, uintptr_t p) {
         c.ctx->set_tensor_address(n, reinterpret_cast<void*>(p));
         return true;
       }, nb::arg("name"), nb::arg("memory"))
-      .def("get_tensor_address", [](PyContext& c, const std::string& n) {
+      .def("get_tensor_address", [](ContextHandle& c, const std::string& n) {
         return reinterpret_cast<uintptr_t>(c.ctx->tensor_address(n));
       })
-      .def("set_input_shape", [](PyContext& c, const std::string& n, nb::handle s) {
+      .def("set_input_shape", [](ContextHandle& c, const std::string& n, nb::handle s) {
         c.ctx->set_input_shape(n, to_dims(s, "set_input_shape"));
         return true;
       }, nb::arg("name"), nb::arg("shape"))
-      .def("get_tensor_shape", [](PyContext& c, const std::string& n) { return from_dims(c.ctx->tensor_shape(n)); })
-      .def("execute_async_v3", [](PyContext& c, uintptr_t stream) {
+      .def("get_tensor_shape", [](ContextHandle& c, const std::string& n) { return from_dims(c.ctx->tensor_shape(n)); })
+      .def("execute_async_v3", [](ContextHandle& c, uintptr_t stream) {
         nb::gil_scoped_release g;
         c.ctx->enqueue(reinterpret_cast<void*>(stream));
         return true;
       }, nb::arg("stream_handle"))
-      .def("layer_info", [](PyContext& c) {
+      .def("layer_info", [](ContextHandle& c) {
         nb::list l;
         for (auto& i : c.ctx->layer_info()) l.append(nb::make_tuple(i.name, i.kind, i.impl));
         return l;
       }, "(name, kind, kernel) for each layer of the optimized engine")
-      .def_prop_ro("engine", [](PyContext& c) { return PyEngine{c.engine}; });
+      .def_prop_ro("engine", [](ContextHandle& c) { return EngineHandle{c.engine}; });
 
   nb::class_<Runtime>(m, "Runtime", "Loads engine files (TensorRT's Runtime)")
       .def("__init__", [](Runtime* r, nb::handle) { new (r) Runtime(); }, nb::arg("logger") = nb::none())
       .def("deserialize_cuda_engine", [](Runtime& r, nb::handle data) {
         auto bytes = bytes_of(data);
-        return PyEngine{std::shared_ptr<Engine>(r.deserialize(bytes.data(), bytes.size()))};
+        return EngineHandle{std::shared_ptr<Engine>(r.deserialize(bytes.data(), bytes.size()))};
       }, nb::arg("serialized_engine"), "Loads an engine file's bytes (CPU or CUDA engines)");
 
   m.def("cuda_available", []() {
