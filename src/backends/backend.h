@@ -5,43 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "torch2trt/kernel.h"
 #include "torch2trt/network.h"
 
 namespace torch2trt {
-
-/// A tensor in device memory as a kernel sees it: dense row-major.
-struct TensorView {
-  void* data = nullptr;
-  DataType dtype = DataType::kFLOAT;
-  Dims dims;
-  int64_t numel() const { return dims.volume(); }
-  template <class T>
-  T* as() const { return static_cast<T*>(data); }
-};
-
-/// Everything one kernel invocation gets.
-struct KernelArgs {
-  std::vector<TensorView> in;   ///< one per layer input (data null for an unset optional input)
-  std::vector<TensorView> out;  ///< one per layer output
-  void* workspace = nullptr;    ///< scratch of workspace_size() bytes
-  void* stream = nullptr;       ///< cudaStream_t on CUDA, unused on the CPU
-};
-
-/// A layer prepared for one backend. Each execution context owns its kernels, so a kernel is used
-/// by one thread at a time and may keep state (primitives, descriptors) between runs.
-class Kernel {
- public:
-  virtual ~Kernel() = default;
-  /// Called before the first run and whenever the concrete shapes change.
-  virtual void reshape(const std::vector<TensorDesc>& in, const std::vector<TensorDesc>& out) {
-    (void)in, (void)out;
-  }
-  /// Scratch bytes needed for the shapes of the last reshape().
-  virtual size_t workspace_size() const { return 0; }
-  virtual void run(const KernelArgs& a) = 0;
-  /// Short name of the implementation, for profiles ("onednn_conv", "ref_pool", ...).
-  virtual const char* impl_name() const { return "kernel"; }
-};
 
 /// Where an engine runs.
 enum class DeviceKind : int32_t { kCPU = 0, kCUDA = 1 };
