@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "backends/backend.h"
+#include "engine/engine_file.h"
 #include "torch2trt/engine.h"
 #include "torch2trt/runtime.h"
 #include "torch2trt/version.h"
@@ -16,7 +17,7 @@ constexpr size_t kAlign = 64;
 enum Section : uint32_t { kMeta = 1, kConfig = 2, kNetwork = 3, kWeightsIndex = 4, kWeights = 5 };
 
 // 64-bit multiply-xorshift hash over 8-byte words: detects corruption, fast on large weights.
-uint64_t checksum(const uint8_t* p, size_t n) {
+uint64_t hash64(const uint8_t* p, size_t n) {
   uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -48,6 +49,8 @@ T get_at(const uint8_t* p, size_t off) {
 [[noreturn]] void refuse(const std::string& what) { throw EngineFormatError(what); }
 
 }  // namespace
+
+uint64_t engine_checksum(const uint8_t* p, size_t n) { return hash64(p + kEngineChecksumStart, n - kEngineChecksumStart); }
 
 std::vector<uint8_t> Engine::serialize() const {
   Writer meta, cfg, netw, widx;
@@ -101,7 +104,7 @@ std::vector<uint8_t> Engine::serialize() const {
     if (!parts[i]->empty()) std::memcpy(out.data() + table[i].first, parts[i]->data(), parts[i]->size());
   for (size_t i = 0; i < netw.blobs.size(); ++i)
     if (netw.blobs[i].nbytes()) std::memcpy(out.data() + offs[i], netw.blobs[i].data(), netw.blobs[i].nbytes());
-  put_at<uint64_t>(out, 24, checksum(out.data() + 32, out.size() - 32));
+  put_at<uint64_t>(out, kEngineChecksumOffset, engine_checksum(out.data(), out.size()));
   return out;
 }
 
@@ -132,7 +135,7 @@ std::unique_ptr<Engine> Engine::deserialize(const uint8_t* p, size_t n) {
     refuse("engine data has " + std::to_string(n - size) + " extra bytes after its end (" + std::to_string(size) +
            " expected); pass exactly the bytes of one engine file");
   if (get_at<uint32_t>(p, 36) != 0x01020304u) refuse("engine was written on a machine of another byte order: " + rebuild);
-  if (checksum(p + 32, n - 32) != get_at<uint64_t>(p, 24))
+  if (engine_checksum(p, n) != get_at<uint64_t>(p, kEngineChecksumOffset))
     refuse("engine file is corrupted (checksum mismatch): the bytes changed after it was written; copy it again or " + rebuild);
   uint32_t nsec = get_at<uint32_t>(p, 32);
   if (nsec > 64 || kHeaderSize + nsec * kSectionEntry > n) refuse("engine section table is corrupt: " + rebuild);
