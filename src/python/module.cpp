@@ -46,7 +46,7 @@ Weights to_weights(nb::handle obj, const char* what) {
   nb::object o = nb::borrow(obj);
   if (nb::hasattr(o, "detach") && nb::hasattr(o, "is_cuda")) {  // a torch tensor
     o = o.attr("detach")().attr("cpu")();
-    std::string dt = nb::cast<std::string>(nb::str(o.attr("dtype")));
+    std::string dt = nb::cast<std::string>(o.attr("dtype").attr("__str__")());
     if (dt == "torch.bfloat16") {
       // numpy has no bfloat16: pass the raw bits.
       nb::object bits = o.attr("contiguous")().attr("view")(nb::module_::import_("torch").attr("int16")).attr("numpy")();
