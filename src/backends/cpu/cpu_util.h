@@ -51,4 +51,13 @@ inline int64_t broadcast_offset(int64_t idx, const Dims& out, const int64_t* str
   return off;
 }
 
+/// Splits dims `d` around `axis`: outer = product of the extents before it, n = its extent,
+/// inner = product of the extents after it (the stride of `axis`).
+inline void split_at_axis(const Dims& d, int axis, int64_t* outer, int64_t* n, int64_t* inner) {
+  *outer = 1, *inner = 1;
+  for (int i = 0; i < axis; ++i) *outer *= d.d[i];
+  for (int i = axis + 1; i < d.nb_dims; ++i) *inner *= d.d[i];
+  *n = d.d[axis];
+}
+
 }  // namespace torch2trt::cpu
