@@ -1,16 +1,48 @@
-// T2T_PLACEHOLDER: family matmul, to be written.
+// Matrix multiply layer (TensorRT's IMatrixMultiplyLayer): batched, with broadcast batch dimensions.
 #pragma once
 
 #include "torch2trt/network.h"
 
 namespace torch2trt {
 
+/// How an operand enters the product; values follow TensorRT's MatrixOperation.
+enum class MatrixOperation : int32_t {
+  kNONE = 0,       ///< (..., rows, cols) used as is
+  kTRANSPOSE = 1,  ///< (..., rows, cols) used transposed
+  kVECTOR = 2,     ///< (..., n): a vector; the result has no dimension for it
+};
+constexpr int kNumMatrixOperations = 3;
+/// "NONE", "TRANSPOSE", "VECTOR".
+const char* matrix_operation_name(MatrixOperation op);
+
+/// Parameters of a matrix multiply layer.
+struct MatrixMultiplyParams {
+  MatrixOperation op0 = MatrixOperation::kNONE;
+  MatrixOperation op1 = MatrixOperation::kNONE;
+};
+
+/// Concrete geometry of a matrix multiply for given input dims.
+struct MatrixMultiplyGeometry {
+  int batch_rank = 0;                   ///< number of batch dimensions
+  Dims batch0, batch1, batch_out;       ///< batch extents of each operand (equal or 1) and of the output
+  int64_t m = 1, n = 1, k = 1;          ///< output rows, output cols, reduction length
+  bool trans0 = false, trans1 = false;  ///< operand stored transposed: input0 as (k, m), input1 as (n, k)
+};
+
+/// C = op0(A) x op1(B). Non-vector operands have rank >= 2, vector operands rank >= 1; both have the same
+/// number of batch dimensions, each pair equal or 1. Float types; both inputs of one dtype.
 class MatrixMultiplyLayer : public Layer {
  public:
   MatrixMultiplyLayer() : Layer(LayerKind::kMatrixMultiply) {}
-  std::vector<TensorDesc> infer(const std::vector<TensorDesc>&) const override { fail("layer", "not implemented"); }
-  void save(Writer&) const override {}
-  void load(Reader&) override {}
+  MatrixMultiplyParams p;
+  std::vector<TensorDesc> infer(const std::vector<TensorDesc>& in) const override;
+  /// Resolved geometry for static input dims (throws like infer() on invalid inputs).
+  MatrixMultiplyGeometry geometry(const Dims& a, const Dims& b) const;
+  T2T_SERIALIZE_FIELDS(p.op0, p.op1)
 };
+
+/// Adds a matrix multiply (TensorRT's add_matrix_multiply).
+MatrixMultiplyLayer* add_matrix_multiply(Network& net, Tensor* input0, MatrixOperation op0, Tensor* input1,
+                                         MatrixOperation op1);
 
 }  // namespace torch2trt
