@@ -1,0 +1,178 @@
+// Device-side helpers shared by the CUDA kernels (.cu files only): element types, conversions,
+// dtype dispatch, launch sizing and broadcast/strided indexing.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <type_traits>
+
+#include "backends/cpu/cpu_util.h"
+#include "backends/cuda/cuda_util.h"
+
+namespace torch2trt::gpu {
+
+using half = __half;
+using bf16 = __nv_bfloat16;
+
+/// Storage type -> float, the compute type of every floating kernel.
+template <class T>
+__device__ __forceinline__ float to_float(T x) {
+  return static_cast<float>(x);
+}
+template <>
+__device__ __forceinline__ float to_float<half>(half x) {
+  return __half2float(x);
+}
+template <>
+__device__ __forceinline__ float to_float<bf16>(bf16 x) {
+  return __bfloat162float(x);
+}
+
+/// float -> storage type (round to nearest even for the half types).
+template <class T>
+__device__ __forceinline__ T from_float(float x) {
+  return static_cast<T>(x);
+}
+template <>
+__device__ __forceinline__ half from_float<half>(float x) {
+  return __float2half_rn(x);
+}
+template <>
+__device__ __forceinline__ bf16 from_float<bf16>(float x) {
+  return __float2bfloat16_rn(x);
+}
+
+/// True for the storage types computed in float.
+template <class T>
+constexpr bool is_float_storage_v = std::is_same_v<T, float> || std::is_same_v<T, half> || std::is_same_v<T, bf16>;
+
+/// Calls f(T{}) with T = float, half or bf16 for a floating dtype; returns false for other dtypes.
+template <class F>
+bool dispatch_float(DataType t, F&& f) {
+  switch (t) {
+    case DataType::kFLOAT: f(float{}); return true;
+    case DataType::kHALF: f(half{}); return true;
+    case DataType::kBF16: f(bf16{}); return true;
+    default: return false;
+  }
+}
+
+/// Calls f(T{}) with the storage type of any numeric dtype (bool and uint8 as uint8_t); false for fp8.
+template <class F>
+bool dispatch_any(DataType t, F&& f) {
+  switch (t) {
+    case DataType::kFLOAT: f(float{}); return true;
+    case DataType::kHALF: f(half{}); return true;
+    case DataType::kBF16: f(bf16{}); return true;
+    case DataType::kINT32: f(int32_t{}); return true;
+    case DataType::kINT64: f(int64_t{}); return true;
+    case DataType::kINT8: f(int8_t{}); return true;
+    case DataType::kBOOL:
+    case DataType::kUINT8: f(uint8_t{}); return true;
+    case DataType::kFP8: return false;
+  }
+  return false;
+}
+
+/// Calls f(T{}) with an unsigned type of `bytes` bytes (1, 2, 4, 8): for kernels that only move data.
+template <class F>
+bool dispatch_bytes(size_t bytes, F&& f) {
+  switch (bytes) {
+    case 1: f(uint8_t{}); return true;
+    case 2: f(uint16_t{}); return true;
+    case 4: f(uint32_t{}); return true;
+    case 8: f(uint64_t{}); return true;
+    default: return false;
+  }
+}
+
+/// Threads per block of the simple 1-D kernels.
+constexpr int kBlock = 256;
+
+/// Blocks for a grid-stride loop over n items: enough to fill the device, never more than needed.
+inline unsigned grid_1d(int64_t n, int block = kBlock) {
+  int64_t need = (n + block - 1) / block;
+  int64_t cap = static_cast<int64_t>(sm_count()) * 32;
+  return static_cast<unsigned>(std::max<int64_t>(1, std::min(need, cap)));
+}
+
+/// Index arithmetic of an N-operand strided loop over a dense output of `rank` dims: for the
+/// linear output index i, off[k] is operand k's element offset. Dims of extent 1 are dropped and
+/// dims contiguous in every operand merged (make_offset_calc), so the common cases are rank 1-3.
+template <int N>
+struct OffsetCalc {
+  int rank = 0;
+  int64_t dims[kMaxDims] = {};
+  int64_t strides[N][kMaxDims] = {};
+
+  __device__ __forceinline__ void get(int64_t i, int64_t* off) const {
+    if (rank == 1) {  // the usual case after merging: no division at all
+#pragma unroll
+      for (int k = 0; k < N; ++k) off[k] = i * strides[k][0];
+      return;
+    }
+#pragma unroll
+    for (int k = 0; k < N; ++k) off[k] = 0;
+    for (int d = rank - 1; d >= 0; --d) {
+      int64_t e = dims[d];
+      int64_t c = i % e;
+      i /= e;
+#pragma unroll
+      for (int k = 0; k < N; ++k) off[k] += c * strides[k][d];
+    }
+  }
+};
+
+/// Builds an OffsetCalc for a dense output `out` and N operands given by their strides over out's
+/// dims (0 where an operand is broadcast; any other value for permuted or sliced views).
+template <int N>
+OffsetCalc<N> make_offset_calc(const Dims& out, const int64_t (&strides)[N][kMaxDims]) {
+  OffsetCalc<N> c;
+  for (int d = 0; d < out.nb_dims; ++d) {
+    if (out.d[d] == 1) continue;
+    bool merge = c.rank > 0;
+    for (int k = 0; k < N && merge; ++k) merge = c.strides[k][c.rank - 1] == strides[k][d] * out.d[d];
+    if (merge) {
+      c.dims[c.rank - 1] *= out.d[d];
+      for (int k = 0; k < N; ++k) c.strides[k][c.rank - 1] = strides[k][d];
+    } else {
+      c.dims[c.rank] = out.d[d];
+      for (int k = 0; k < N; ++k) c.strides[k][c.rank] = strides[k][d];
+      ++c.rank;
+    }
+  }
+  if (c.rank == 0) {  // a single element
+    c.rank = 1;
+    c.dims[0] = 1;
+  }
+  return c;
+}
+
+/// Strides of an operand of shape `in` broadcast (numpy rules, right-aligned) to `out`.
+inline void broadcast_strides(const Dims& in, const Dims& out, int64_t* strides) {
+  cpu::broadcast_strides(in, out, strides);
+}
+
+/// Grid-stride loop over n output elements calling op(i, off) with the N operand offsets of i.
+template <int N, class Op>
+__global__ void strided_kernel(int64_t n, OffsetCalc<N> calc, Op op) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    int64_t off[N];
+    calc.get(i, off);
+    op(i, off);
+  }
+}
+
+/// Launches strided_kernel on `stream` and checks the launch.
+template <int N, class Op>
+void launch_strided(int64_t n, const OffsetCalc<N>& calc, const Op& op, cudaStream_t stream, const char* name) {
+  if (n <= 0) return;
+  strided_kernel<N, Op><<<grid_1d(n), kBlock, 0, stream>>>(n, calc, op);
+  check_launch(name);
+}
+
+}  // namespace torch2trt::gpu

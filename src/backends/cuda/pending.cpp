@@ -1,0 +1,123 @@
+// Factories of the layer kinds that have no CUDA kernel yet: the builder reports them as unsupported
+// on CUDA. Each moves to its family file once written.
+#include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/cuda_util.h"
+
+namespace torch2trt::gpu {
+
+std::unique_ptr<Kernel> make_Unary(const UnaryLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "Unary yet");
+}
+
+std::unique_ptr<Kernel> make_Scale(const ScaleLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "Scale yet");
+}
+
+std::unique_ptr<Kernel> make_Convolution(const ConvolutionLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "Convolution yet");
+}
+
+std::unique_ptr<Kernel> make_Deconvolution(const DeconvolutionLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "Deconvolution yet");
+}
+
+std::unique_ptr<Kernel> make_Pooling(const PoolingLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "Pooling yet");
+}
+
+std::unique_ptr<Kernel> make_MatrixMultiply(const MatrixMultiplyLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "MatrixMultiply yet");
+}
+
+std::unique_ptr<Kernel> make_SoftMax(const SoftMaxLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "SoftMax yet");
+}
+
+std::unique_ptr<Kernel> make_Reduce(const ReduceLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "Reduce yet");
+}
+
+std::unique_ptr<Kernel> make_TopK(const TopKLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "TopK yet");
+}
+
+std::unique_ptr<Kernel> make_Shuffle(const ShuffleLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "Shuffle yet");
+}
+
+std::unique_ptr<Kernel> make_Concatenation(const ConcatenationLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "Concatenation yet");
+}
+
+std::unique_ptr<Kernel> make_Slice(const SliceLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "Slice yet");
+}
+
+std::unique_ptr<Kernel> make_Gather(const GatherLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "Gather yet");
+}
+
+std::unique_ptr<Kernel> make_Scatter(const ScatterLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "Scatter yet");
+}
+
+std::unique_ptr<Kernel> make_Select(const SelectLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "Select yet");
+}
+
+std::unique_ptr<Kernel> make_Resize(const ResizeLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "Resize yet");
+}
+
+std::unique_ptr<Kernel> make_Padding(const PaddingLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "Padding yet");
+}
+
+std::unique_ptr<Kernel> make_Constant(const ConstantLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "Constant yet");
+}
+
+std::unique_ptr<Kernel> make_Identity(const IdentityLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "Identity yet");
+}
+
+std::unique_ptr<Kernel> make_Cast(const CastLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "Cast yet");
+}
+
+std::unique_ptr<Kernel> make_Normalization(const NormalizationLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "Normalization yet");
+}
+
+std::unique_ptr<Kernel> make_CumulativeSum(const CumulativeSumLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "CumulativeSum yet");
+}
+
+std::unique_ptr<Kernel> make_Plugin(const PluginLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
+                                 std::string* why) {
+  return unsupported(why, "Plugin yet");
+}
+
+}  // namespace torch2trt::gpu
