@@ -4,9 +4,11 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "torch2trt/layers/activation.h"
 #include "torch2trt/layers/elementwise.h"
+#include "torch2trt/layers/unary.h"
 
 #if defined(__CUDACC__)
 #define T2T_HD __host__ __device__ __forceinline__
@@ -99,6 +101,52 @@ T2T_HD T binary_int(ElementWiseOperation op, T a, T b) {
     case ElementWiseOperation::kLESS: return a < b;
   }
   return a;
+}
+
+/// Unary op. For T = float or double every op is defined (ISINF/ISNAN/NOT give 0 or 1, stored as bool
+/// by the caller); for integer T (int32/int64/int8, bool as uint8) only ABS, NEG, SIGN and NOT, the
+/// others return x unchanged (the shape rule rejects them before a kernel runs).
+template <class T>
+T2T_HD T unary(UnaryOperation op, T x) {
+  if constexpr (std::is_floating_point_v<T>) {
+    using namespace std;  // picks the float overloads on the host; nvcc provides them on the device
+    switch (op) {
+      case UnaryOperation::kEXP: return exp(x);
+      case UnaryOperation::kLOG: return log(x);
+      case UnaryOperation::kSQRT: return sqrt(x);
+      case UnaryOperation::kRECIP: return T(1) / x;
+      case UnaryOperation::kABS: return fabs(x);
+      case UnaryOperation::kNEG: return -x;
+      case UnaryOperation::kSIN: return sin(x);
+      case UnaryOperation::kCOS: return cos(x);
+      case UnaryOperation::kTAN: return tan(x);
+      case UnaryOperation::kSINH: return sinh(x);
+      case UnaryOperation::kCOSH: return cosh(x);
+      case UnaryOperation::kASIN: return asin(x);
+      case UnaryOperation::kACOS: return acos(x);
+      case UnaryOperation::kATAN: return atan(x);
+      case UnaryOperation::kASINH: return asinh(x);
+      case UnaryOperation::kACOSH: return acosh(x);
+      case UnaryOperation::kATANH: return atanh(x);
+      case UnaryOperation::kCEIL: return ceil(x);
+      case UnaryOperation::kFLOOR: return floor(x);
+      case UnaryOperation::kERF: return erf(x);
+      case UnaryOperation::kNOT: return x == T(0) ? T(1) : T(0);
+      case UnaryOperation::kSIGN: return T((T(0) < x) - (x < T(0)));  // NaN -> 0, as torch.sign
+      case UnaryOperation::kROUND: return rint(x);  // default rounding mode: half to even, as torch.round
+      case UnaryOperation::kISINF: return (x == x && x - x != x - x) ? T(1) : T(0);
+      case UnaryOperation::kISNAN: return x != x ? T(1) : T(0);
+    }
+    return x;
+  } else {
+    using U = std::make_unsigned_t<T>;
+    // Through the unsigned type so the most negative value wraps to itself instead of overflowing.
+    if (op == UnaryOperation::kNEG) return static_cast<T>(U(0) - static_cast<U>(x));
+    if (op == UnaryOperation::kABS) return x < T(0) ? static_cast<T>(U(0) - static_cast<U>(x)) : x;
+    if (op == UnaryOperation::kSIGN) return static_cast<T>((T(0) < x) - (x < T(0)));
+    if (op == UnaryOperation::kNOT) return x == T(0) ? T(1) : T(0);
+    return x;
+  }
 }
 
 }  // namespace torch2trt::pw
