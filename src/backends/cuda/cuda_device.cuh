@@ -156,6 +156,22 @@ inline void broadcast_strides(const Dims& in, const Dims& out, int64_t* strides)
   cpu::broadcast_strides(in, out, strides);
 }
 
+/// Grid-stride loop calling op(i) for i in [0, n).
+template <class Op>
+__global__ void index_kernel(int64_t n, Op op) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    op(i);
+}
+
+/// Launches index_kernel on `stream` and checks the launch.
+template <class Op>
+void launch_1d(int64_t n, const Op& op, cudaStream_t stream, const char* name) {
+  if (n <= 0) return;
+  index_kernel<Op><<<grid_1d(n), kBlock, 0, stream>>>(n, op);
+  check_launch(name);
+}
+
 /// Grid-stride loop over n output elements calling op(i, off) with the N operand offsets of i.
 template <int N, class Op>
 __global__ void strided_kernel(int64_t n, OffsetCalc<N> calc, Op op) {

@@ -5,16 +5,6 @@
 
 namespace torch2trt::gpu {
 
-std::unique_ptr<Kernel> make_Unary(const UnaryLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
-                                 std::string* why) {
-  return unsupported(why, "Unary yet");
-}
-
-std::unique_ptr<Kernel> make_Scale(const ScaleLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
-                                 std::string* why) {
-  return unsupported(why, "Scale yet");
-}
-
 std::unique_ptr<Kernel> make_Convolution(const ConvolutionLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
                                  std::string* why) {
   return unsupported(why, "Convolution yet");
@@ -50,21 +40,6 @@ std::unique_ptr<Kernel> make_TopK(const TopKLayer&, const std::vector<TensorDesc
   return unsupported(why, "TopK yet");
 }
 
-std::unique_ptr<Kernel> make_Shuffle(const ShuffleLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
-                                 std::string* why) {
-  return unsupported(why, "Shuffle yet");
-}
-
-std::unique_ptr<Kernel> make_Concatenation(const ConcatenationLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
-                                 std::string* why) {
-  return unsupported(why, "Concatenation yet");
-}
-
-std::unique_ptr<Kernel> make_Slice(const SliceLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
-                                 std::string* why) {
-  return unsupported(why, "Slice yet");
-}
-
 std::unique_ptr<Kernel> make_Gather(const GatherLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
                                  std::string* why) {
   return unsupported(why, "Gather yet");
@@ -75,34 +50,9 @@ std::unique_ptr<Kernel> make_Scatter(const ScatterLayer&, const std::vector<Tens
   return unsupported(why, "Scatter yet");
 }
 
-std::unique_ptr<Kernel> make_Select(const SelectLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
-                                 std::string* why) {
-  return unsupported(why, "Select yet");
-}
-
 std::unique_ptr<Kernel> make_Resize(const ResizeLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
                                  std::string* why) {
   return unsupported(why, "Resize yet");
-}
-
-std::unique_ptr<Kernel> make_Padding(const PaddingLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
-                                 std::string* why) {
-  return unsupported(why, "Padding yet");
-}
-
-std::unique_ptr<Kernel> make_Constant(const ConstantLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
-                                 std::string* why) {
-  return unsupported(why, "Constant yet");
-}
-
-std::unique_ptr<Kernel> make_Identity(const IdentityLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
-                                 std::string* why) {
-  return unsupported(why, "Identity yet");
-}
-
-std::unique_ptr<Kernel> make_Cast(const CastLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
-                                 std::string* why) {
-  return unsupported(why, "Cast yet");
 }
 
 std::unique_ptr<Kernel> make_Normalization(const NormalizationLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
