@@ -10,6 +10,7 @@ from torch2trt.conversion import (  # noqa: F401
     torch2trt,
 )
 from torch2trt.module import TRTModule  # noqa: F401
+from torch2trt.reporting import ConversionReport, report  # noqa: F401
 
 # The built-in converters register themselves on import. The package may still be empty while
 # it is being written; the framework works without it.

@@ -399,6 +399,12 @@ class ConversionContext:
 
     # -- helpers for converters -------------------------------------------------------------
 
+    def set_trt(self, tensor, trt_tensor):
+        """Binds ``trt_tensor`` to the torch tensor (the same as ``tensor._trt = trt_tensor``)."""
+        self._tensors[id(tensor)] = tensor
+        tensor._trt = trt_tensor
+        return trt_tensor
+
     def is_network_tensor(self, tensor):
         """True if ``tensor`` is computed from the network inputs (not a constant)."""
         return id(tensor) in self._derived
@@ -531,7 +537,10 @@ class ConversionContext:
                     raise err from e
                 finally:
                     err = None  # no cycle through this frame: the network is freed with the error
-            row["status"] = f"error: {err}"
+            if root is not None:
+                row["status"] = "skipped: an input comes from an unsupported call"
+            else:
+                row["status"] = f"error: {err}"
             marker = root or Unconverted(f"{name} ({row['location']}) failed to convert: {e}")
             for t in outs + ([mutated] if mutated is not None else []):
                 self._derived.add(id(t))
@@ -666,7 +675,8 @@ _MISSING = object()
 
 def _converter_label(entry):
     c = entry["converter"]
-    return f"{getattr(c, '__module__', '?')}.{getattr(c, '__qualname__', repr(c))}"
+    label = f"{getattr(c, '__module__', '?')}.{getattr(c, '__qualname__', repr(c))}"
+    return label.replace(".<locals>.", ".")
 
 
 def _make_hook(ctx, name, entry, original):
