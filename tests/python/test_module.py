@@ -1,0 +1,220 @@
+"""TRTModule: construction, input checks, output nesting, saving and loading (also across processes)."""
+
+import collections
+import copy
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import torch2trt.trt as trt
+from torch2trt import TRTModule, torch2trt as convert
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+Outputs = collections.namedtuple("Outputs", "act both")
+
+
+class TwoInputs(torch.nn.Module):
+    def forward(self, x, y):
+        a = F.relu(x)
+        return {"sum": a + y, "pair": Outputs(a, (a * y, x - y))}
+
+
+@pytest.fixture(scope="module")
+def converted():
+    x, y = torch.randn(2, 3, 4), torch.randn(2, 3, 4)
+    return convert(TwoInputs(), [x, y]), x, y
+
+
+def assert_same(out, ref):
+    assert type(out) is type(ref)
+    torch.testing.assert_close(out, ref, rtol=0, atol=0)
+
+
+def test_nesting_restored(converted):
+    m, x, y = converted
+    out = m(x, y)
+    assert isinstance(out["pair"], Outputs) and isinstance(out["pair"].both, tuple)
+    torch.testing.assert_close(out, TwoInputs()(x, y))
+
+
+def test_input_checks(converted):
+    m, x, y = converted
+    with pytest.raises(TypeError, match=r"expects 2 inputs \(input_0, input_1\), got 1"):
+        m(x)
+    with pytest.raises(TypeError, match=r"input 1 \('input_1'\): expected dtype torch.float32, got torch.float16"):
+        m(x, y.half())
+    with pytest.raises(ValueError, match=r"input 0 \('input_0'\): expected shape \[2, 3, 4\], got \[1, 3, 4\]"):
+        m(x[:1], y)
+    with pytest.raises(TypeError, match=r"input 0 \('input_0'\): expected a torch.Tensor, got list"):
+        m([1, 2], y)
+    if torch.cuda.is_available():
+        with pytest.raises(ValueError, match="expected a tensor on cpu, got one on cuda:0"):
+            m(x.cuda(), y)
+    with pytest.raises(ValueError, match=r"expected a tensor on cpu, got one on meta"):
+        m(x.to("meta"), y)
+
+
+def test_non_contiguous_inputs(converted):
+    m, x, y = converted
+    xt = x.transpose(0, 2).contiguous().transpose(0, 2)
+    assert not xt.is_contiguous()
+    torch.testing.assert_close(m(xt, y), TwoInputs()(x, y))
+
+
+def test_results_are_fresh_tensors(converted):
+    m, x, y = converted
+    a, b = m(x, y), m(x, y)
+    assert a["sum"].data_ptr() != b["sum"].data_ptr()
+
+
+def test_construct_from_engine_bytes_and_path(converted, tmp_path):
+    m, x, y = converted
+    data = m.engine.serialize()
+    path = tmp_path / "model.engine"
+    path.write_bytes(data)
+    for source in (m.engine, data, bytearray(data), str(path), path):
+        other = TRTModule(source)
+        assert other.input_names == ["input_0", "input_1"]
+        assert other.output_names == m.output_names
+        # Without the spec the outputs come back flat, as upstream does.
+        flat = other(x, y)
+        assert isinstance(flat, tuple) and len(flat) == 4
+        torch.testing.assert_close(flat[0], m(x, y)["sum"])
+    named = TRTModule(data, input_names=["input_0", "input_1"], output_names=m.output_names)
+    assert len(named(x, y)) == 4
+    with pytest.raises(ValueError, match="input_names \\['a'\\] do not match the engine's inputs"):
+        TRTModule(data, input_names=["a"])
+    with pytest.raises(TypeError, match="expected an ICudaEngine, engine bytes or a file path, got int"):
+        TRTModule(3)
+    with pytest.raises(RuntimeError, match="has no engine"):
+        TRTModule()(x)
+
+
+def test_engine_layers(converted):
+    m, _, _ = converted
+    layers = m.engine_layers()
+    assert all(isinstance(n, str) and isinstance(k, str) and isinstance(impl, str) for n, k, impl in layers)
+    assert sorted(k for _, k, _ in layers) == ["Activation", "ElementWise", "ElementWise", "ElementWise"]
+
+
+def test_state_dict_round_trip(converted, tmp_path):
+    m, x, y = converted
+    path = tmp_path / "m.pth"
+    torch.save(m.state_dict(), path)
+    state = torch.load(path)  # weights_only=True by default: the state holds only plain types
+    assert set(state) == {"engine", "input_names", "output_names", "output_spec", "torch2trt_version", "engine_format_version"}
+    assert state["torch2trt_version"] == trt.__version__
+    m2 = TRTModule()
+    m2.load_state_dict(state)
+    assert_same(m2(x, y)["sum"], m(x, y)["sum"])
+    assert isinstance(m2(x, y)["pair"], Outputs)
+
+
+def test_nested_in_another_module(converted, tmp_path):
+    m, x, y = converted
+
+    class Wrapper(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+            self.scale = torch.nn.Parameter(torch.tensor(2.0))
+
+        def forward(self, x, y):
+            return self.inner(x, y)["sum"] * self.scale
+
+    w = Wrapper(m)
+    path = tmp_path / "w.pth"
+    torch.save(w.state_dict(), path)
+    state = torch.load(path)
+    assert "inner.engine" in state and "scale" in state
+    w2 = Wrapper(TRTModule())
+    w2.load_state_dict(state)
+    assert_same(w2(x, y), w(x, y))
+
+
+def test_load_reports_missing_and_unexpected_keys(converted):
+    m, _, _ = converted
+    state = m.state_dict()
+    with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "engine"'):
+        TRTModule().load_state_dict({k: v for k, v in state.items() if k != "engine"})
+    with pytest.raises(RuntimeError, match='Unexpected key\\(s\\) in state_dict: "extra"'):
+        TRTModule().load_state_dict({**state, "extra": 1})
+
+
+def test_foreign_engine_gives_the_readers_error(converted):
+    m, _, _ = converted
+    state = m.state_dict()
+    data = bytearray(state["engine"].numpy().tobytes())
+    data[8] ^= 0xFF  # the format version field
+    state["engine"] = torch.frombuffer(data, dtype=torch.uint8)
+    state["torch2trt_version"] = "9.9.9"
+    with pytest.raises(trt.EngineFormatError) as info:
+        TRTModule().load_state_dict(state)
+    msg = str(info.value)
+    assert msg.startswith(f"engine (saved by torch2trt 9.9.9, loading with {trt.__version__}): ")
+    assert "\n" not in msg and "format" in msg
+    state["engine"] = torch.zeros(5, dtype=torch.uint8)
+    with pytest.raises(trt.EngineFormatError, match="not a torch2trt engine file"):
+        TRTModule().load_state_dict(state)
+
+
+def test_pickle_and_deepcopy(converted):
+    m, x, y = converted
+    for other in (pickle.loads(pickle.dumps(m)), copy.deepcopy(m)):
+        assert_same(other(x, y)["sum"], m(x, y)["sum"])
+        assert isinstance(other(x, y)["pair"], Outputs)
+
+
+def run_python(code, cwd):
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python") + os.pathsep + os.path.dirname(__file__))
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_save_and_load_across_processes(tmp_path):
+    run_python(
+        """
+        import torch
+        from torch2trt import torch2trt
+        from test_module import TwoInputs
+        torch.manual_seed(0)
+        x, y = torch.randn(2, 3, 4), torch.randn(2, 3, 4)
+        m = torch2trt(TwoInputs(), [x, y])
+        torch.save(m.state_dict(), "m.pth")
+        torch.save({"x": x, "y": y, "out": m(x, y)["sum"]}, "io.pth")
+        """,
+        tmp_path,
+    )
+    out = run_python(
+        """
+        import torch
+        from torch2trt import TRTModule
+        io = torch.load("io.pth")
+        m = TRTModule()
+        m.load_state_dict(torch.load("m.pth"))
+        out = m(io["x"], io["y"])
+        assert type(out["pair"]).__name__ == "Outputs"
+        assert torch.equal(out["sum"], io["out"])
+        print("ok")
+        """,
+        tmp_path,
+    )
+    assert out.strip() == "ok"
+
+
+@pytest.mark.gpu
+def test_cuda_engine_runs_on_its_device():
+    x = torch.randn(2, 8, device="cuda")
+    m = convert(torch.nn.ReLU(), [x])
+    assert m.engine.device_type == trt.DeviceType.GPU
+    torch.testing.assert_close(m(x), x.relu())
+    with pytest.raises(ValueError, match="expected a tensor on cuda:0, got one on cpu"):
+        m(x.cpu())
