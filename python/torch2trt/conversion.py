@@ -178,6 +178,9 @@ _SKIP_DIRS = (
 
 
 def _short_path(path):
+    marker = os.sep + "site-packages" + os.sep
+    if marker in path:
+        return path.split(marker, 1)[1]
     try:
         rel = os.path.relpath(path)
     except ValueError:
@@ -538,7 +541,7 @@ class ConversionContext:
                 finally:
                     err = None  # no cycle through this frame: the network is freed with the error
             if root is not None:
-                row["status"] = "skipped: an input comes from an unsupported call"
+                row["status"] = "skipped: an input could not be converted"
             else:
                 row["status"] = f"error: {err}"
             marker = root or Unconverted(f"{name} ({row['location']}) failed to convert: {e}")

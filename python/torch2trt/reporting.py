@@ -50,7 +50,7 @@ class ConversionReport:
         count = {k: sum(r["status"].startswith(k) for r in self.rows) for k in ("converted", "unsupported", "error", "skipped")}
         summary = (
             f"{len(self.rows)} calls: {count['converted']} converted, {count['unsupported']} unsupported, "
-            f"{count['error']} errors, {count['skipped']} skipped (input from an unsupported call)"
+            f"{count['error']} errors, {count['skipped']} skipped (an input could not be converted)"
         )
         out.append(summary)
         if self.outputs_error is not None:

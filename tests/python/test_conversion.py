@@ -627,7 +627,7 @@ def test_report_lists_calls(isolated_converters):
     assert rows == [
         ("torch.nn.functional.relu", "converted"),
         ("torch.special.erfcx", "unsupported"),
-        ("torch.Tensor.__add__", "skipped: an input comes from an unsupported call"),
+        ("torch.Tensor.__add__", "skipped: an input could not be converted"),
     ]
     assert r.rows[1]["location"].endswith(line_of(M.forward, "erfcx"))
     assert r.rows[0]["converter"].endswith("register_relu.convert_relu")
