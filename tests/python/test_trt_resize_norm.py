@@ -165,3 +165,103 @@ def test_resize_attributes_and_errors():
     li = network.add_resize(xi)
     with pytest.raises(ValueError, match="LINEAR resize needs a float tensor"):
         li.resize_mode = trt.ResizeMode.LINEAR
+
+
+# ---------------------------------------------------------------------------------------------
+# Normalization
+
+
+def _norm(x, w, b, axes, num_groups=1, eps=1e-5):
+    def fn(n, xt, wt, bt):
+        layer = n.add_normalization(xt, wt, bt, axes, num_groups=num_groups) if num_groups != 1 else \
+            n.add_normalization(input=xt, scale=wt, bias=bt, axesMask=axes)
+        layer.epsilon = eps
+        return layer.get_output(0)
+
+    return build_and_run(fn, [x, w, b])
+
+
+def _mask(dims):
+    return sum(1 << d for d in dims)
+
+
+@pytest.mark.parametrize("shape,normalized", [((2, 5, 16), (16,)), ((2, 5, 16), (5, 16)), ((3, 4, 6, 7), (6, 7)),
+                                              ((64,), (64,))])
+@pytest.mark.parametrize("eps", [1e-5, 1e-3])
+def test_layer_norm_matches_torch(shape, normalized, eps):
+    torch.manual_seed(1)
+    x = torch.randn(*shape) * 3 + 2
+    w, b = torch.randn(*normalized), torch.randn(*normalized)
+    want = F.layer_norm(x, normalized, w, b, eps)
+    axes = _mask(range(len(shape) - len(normalized), len(shape)))
+    assert rel_l2(_norm(x, w, b, axes, eps=eps), want) <= 1e-5
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 10), (2, 3, 6, 7), (1, 4, 3, 4, 5)])
+def test_instance_norm_matches_torch(shape):
+    torch.manual_seed(2)
+    x = torch.randn(*shape) * 2 - 1
+    c = shape[1]
+    w, b = torch.randn(c), torch.randn(c)
+    want = F.instance_norm(x, weight=w, bias=b, eps=1e-5)
+    pshape = (1, c) + (1,) * (len(shape) - 2)
+    got = _norm(x, w.reshape(pshape), b.reshape(pshape), _mask(range(2, len(shape))))
+    assert rel_l2(got, want) <= 1e-5
+
+
+@pytest.mark.parametrize("shape,groups", [((2, 6, 5, 4), 3), ((2, 8, 9), 4), ((1, 32, 7, 7), 32), ((2, 6, 5, 4), 1),
+                                          ((1, 4, 2, 3, 4), 2)])
+def test_group_norm_matches_torch(shape, groups):
+    torch.manual_seed(3)
+    x = torch.randn(*shape) + 5
+    c = shape[1]
+    w, b = torch.randn(c), torch.randn(c)
+    want = F.group_norm(x, groups, w, b, eps=1e-5)
+    pshape = (1, c) + (1,) * (len(shape) - 2)
+    spatial = _mask(range(2, len(shape)))
+    # GroupNorm(1, C) is a layer norm over (C, spatial...): the channel axis joins the reduction.
+    axes = spatial | 2 if groups == 1 else spatial
+    got = _norm(x, w.reshape(pshape), b.reshape(pshape), axes, num_groups=groups)
+    assert rel_l2(got, want) <= 1e-5
+
+
+def test_group_norm_per_group_scale_as_tensorrt():
+    torch.manual_seed(4)
+    x = torch.randn(2, 6, 4, 4)
+    w, b = torch.randn(3), torch.randn(3)
+    want = F.group_norm(x, 3, w.repeat_interleave(2), b.repeat_interleave(2))
+    got = _norm(x, w.reshape(1, 3, 1, 1), b.reshape(1, 3, 1, 1), _mask([2, 3]), num_groups=3)
+    assert rel_l2(got, want) <= 1e-5
+
+
+def test_layer_norm_float16():
+    torch.manual_seed(5)
+    x = torch.randn(4, 32).half()
+    w, b = torch.randn(32).half(), torch.randn(32).half()
+    got = _norm(x, w, b, 2)
+    assert got.dtype == torch.float16
+    assert rel_l2(got, F.layer_norm(x.float(), (32,), w.float(), b.float())) <= 1e-2
+
+
+def test_normalization_attributes_and_errors():
+    network = trt.Builder(trt.Logger()).create_network()
+    x = network.add_input("x", trt.float32, (2, 6, 4, 4))
+    s = network.add_input("s", trt.float32, (1, 6, 1, 1))
+    g = network.add_input("g", trt.float32, (1, 3, 1, 1))
+    layer = network.add_normalization(x, s, s, _mask([2, 3]))
+    assert layer.epsilon == pytest.approx(1e-5) and layer.num_groups == 1 and layer.axes == 12
+    assert layer.compute_precision == trt.float32
+    layer.num_groups = 3
+    assert layer.num_groups == 3
+    with pytest.raises(ValueError, match="do not divide"):
+        layer.num_groups = 4
+    assert layer.num_groups == 3
+    with pytest.raises(ValueError, match="channel dim 1"):
+        layer.axes = _mask([1, 2, 3])
+    with pytest.raises(ValueError, match="beyond the input's rank"):
+        layer.axes = 1 << 5
+    with pytest.raises(ValueError, match="give.*num_groups|num_groups = G"):
+        network.add_normalization(x, g, g, _mask([2, 3]))  # per-group values without num_groups
+    xi = network.add_input("xi", trt.int32, (2, 6, 4, 4))
+    with pytest.raises(ValueError, match="float"):
+        network.add_normalization(xi, s, s, 12)
