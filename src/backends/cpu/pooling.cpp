@@ -1,9 +1,211 @@
-// T2T_PLACEHOLDER
+// CPU pooling: oneDNN primitives for uniform windows, direct loops for the rest (adaptive windows that do
+// not divide evenly, average counts oneDNN does not reproduce) and for builds without oneDNN.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
 #include "backends/cpu/cpu_kernels.h"
+#include "backends/cpu/onednn_util.h"
 
 namespace torch2trt::cpu {
-std::unique_ptr<Kernel> make_Pooling(const PoolingLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&, std::string* why) {
-  *why = "not implemented";
-  return nullptr;
+namespace {
+
+// The geometry with 1-D and 2-D cases lifted to 3-D (leading unit dimensions).
+struct Geo3 {
+  int64_t outer;
+  int64_t in[3], out[3], win[3], stride[3], dil[3], pre[3], post[3];
+};
+
+Geo3 lift(const PoolingGeometry& g) {
+  Geo3 r{g.outer, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}};
+  int off = 3 - g.nsp;
+  for (int i = 0; i < g.nsp; ++i) {
+    r.in[off + i] = g.in[i];
+    r.out[off + i] = g.out[i];
+    r.win[off + i] = g.window[i];
+    r.stride[off + i] = g.stride[i];
+    r.dil[off + i] = g.dilation[i];
+    r.pre[off + i] = g.pre[i];
+    r.post[off + i] = g.post[i];
+  }
+  return r;
 }
+
+// The input taps of output position o along one dimension: [first, first + count*step) within the input,
+// and the divisor that PyTorch's count_include_pad uses (the window clipped to the declared padding).
+struct Taps {
+  int64_t first, count, step, padded;
+};
+
+Taps window_taps(const Geo3& g, int a, int64_t o, bool adaptive) {
+  if (adaptive) {
+    // PyTorch: start = floor(o * in / out), end = ceil((o + 1) * in / out).
+    int64_t s = o * g.in[a] / g.out[a];
+    int64_t e = ((o + 1) * g.in[a] + g.out[a] - 1) / g.out[a];
+    return {s, e - s, 1, e - s};
+  }
+  int64_t start = o * g.stride[a] - g.pre[a], d = g.dil[a];
+  int64_t k_lo = start >= 0 ? 0 : (-start + d - 1) / d;
+  int64_t k_hi = std::min(g.win[a], (g.in[a] - 1 - start) / d + 1);  // start <= in - 1 by the shape rule
+  int64_t padded = std::min(start + g.win[a], g.in[a] + g.post[a]) - start;
+  return {start + k_lo * d, std::max<int64_t>(k_hi - k_lo, 0), d, padded};
+}
+
+struct PoolMode {
+  PoolingType type;
+  bool adaptive, exclude_padding;
+  float blend;
+};
+
+void ref_pool(const Geo3& g, const PoolMode& m, const float* x, float* y) {
+  const int64_t isp = g.in[0] * g.in[1] * g.in[2];
+  const int64_t rows = g.outer * g.out[0] * g.out[1];
+  parallel_for(rows, 1, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      int64_t oh = r % g.out[1], od = (r / g.out[1]) % g.out[0], plane = r / (g.out[1] * g.out[0]);
+      const float* xp = x + plane * isp;
+      float* yr = y + r * g.out[2];
+      Taps td = window_taps(g, 0, od, m.adaptive), th = window_taps(g, 1, oh, m.adaptive);
+      for (int64_t ow = 0; ow < g.out[2]; ++ow) {
+        Taps tw = window_taps(g, 2, ow, m.adaptive);
+        float mx = -std::numeric_limits<float>::infinity();
+        double sum = 0;
+        for (int64_t i = 0; i < td.count; ++i)
+          for (int64_t j = 0; j < th.count; ++j) {
+            const float* xr = xp + ((td.first + i * td.step) * g.in[1] + th.first + j * th.step) * g.in[2] + tw.first;
+            for (int64_t k = 0; k < tw.count; ++k) {
+              float v = xr[k * tw.step];
+              mx = std::max(mx, v);
+              if (std::isnan(v)) mx = v;  // PyTorch propagates NaN through max pooling
+              sum += v;
+            }
+          }
+        int64_t n = m.exclude_padding || m.adaptive ? td.count * th.count * tw.count : td.padded * th.padded * tw.padded;
+        float avg = n > 0 ? static_cast<float>(sum / static_cast<double>(n)) : 0.f;
+        switch (m.type) {
+          case PoolingType::kMAX: yr[ow] = mx; break;
+          case PoolingType::kAVERAGE: yr[ow] = avg; break;
+          case PoolingType::kMAX_AVERAGE_BLEND: yr[ow] = (1.f - m.blend) * mx + m.blend * avg; break;
+        }
+      }
+    }
+  });
+}
+
+#ifdef T2T_WITH_ONEDNN
+// Builds a oneDNN pooling; false when oneDNN cannot reproduce this case (or has no implementation).
+bool build_onednn(const PoolingGeometry& pg, bool adaptive, dnnl::algorithm alg, dnn::Primitive* prim) {
+  using dnnl::memory;
+  PoolingGeometry g = pg;
+  if (adaptive) {
+    // Evenly dividing adaptive windows are ordinary windows of in/out elements.
+    for (int i = 0; i < g.nsp; ++i) {
+      if (g.in[i] % g.out[i] != 0) return false;
+      g.window[i] = g.stride[i] = g.in[i] / g.out[i];
+    }
+  }
+  memory::dims src{g.outer, 1}, dst{g.outer, 1}, ker, strides, dil, pl, pr;
+  for (int i = 0; i < g.nsp; ++i) {
+    src.push_back(g.in[i]);
+    dst.push_back(g.out[i]);
+    ker.push_back(g.window[i]);
+    strides.push_back(g.stride[i]);
+    dil.push_back(g.dilation[i] - 1);
+    pl.push_back(g.pre[i]);
+    pr.push_back(std::max<int64_t>(g.post_eff[i], 0));  // see convolution.cpp: 0 reproduces a rounded-down extent
+    // oneDNN divides by the whole window under include-padding; PyTorch clips it to the declared padding,
+    // which differs only where a rounded-up window reaches past that padding.
+    if (alg == dnnl::algorithm::pooling_avg_include_padding && g.post_eff[i] > g.post[i]) return false;
+  }
+  for (auto d : src)
+    if (d == 0) return false;
+  memory::desc src_md = dnn::plain_f32(src), dst_md = dnn::plain_f32(dst);
+  try {
+    dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, src_md, dst_md, strides, ker, dil, pl, pr);
+    dnnl::pooling_v2_forward::primitive_desc pd(d, dnn::engine());
+    prim->init(dnnl::pooling_v2_forward(pd), {{DNNL_ARG_SRC, src_md}, {DNNL_ARG_DST, dst_md}});
+    return true;
+  } catch (const dnnl::error&) {
+    return false;
+  }
+}
+#endif
+
+class PoolKernel : public Kernel {
+ public:
+  explicit PoolKernel(const PoolingLayer& layer) {
+    // A detached copy for the shape rule, so the kernel does not depend on the network's lifetime.
+    layer_.p = layer.p;
+    layer_.set_name(layer.name());
+    mode_ = {layer.p.type, layer.p.adaptive, layer.p.average_count_excludes_padding, layer.p.blend_factor};
+  }
+  void reshape(const std::vector<TensorDesc>& in, const std::vector<TensorDesc>& out) override {
+    g_ = layer_.geometry(in[0].dims);
+    out_numel_ = out[0].dims.volume();
+    use_dnn_ = false;
+#ifdef T2T_WITH_ONEDNN
+    if (!onednn_enabled()) return;
+    auto avg = mode_.exclude_padding ? dnnl::algorithm::pooling_avg_exclude_padding
+                                     : dnnl::algorithm::pooling_avg_include_padding;
+    switch (mode_.type) {
+      case PoolingType::kMAX: use_dnn_ = build_onednn(g_, mode_.adaptive, dnnl::algorithm::pooling_max, &max_); break;
+      case PoolingType::kAVERAGE: use_dnn_ = build_onednn(g_, mode_.adaptive, avg, &avg_); break;
+      case PoolingType::kMAX_AVERAGE_BLEND:
+        use_dnn_ = build_onednn(g_, mode_.adaptive, dnnl::algorithm::pooling_max, &max_) &&
+                   build_onednn(g_, mode_.adaptive, avg, &avg_);
+        break;
+    }
+#endif
+  }
+  size_t workspace_size() const override {
+    return use_dnn_ && mode_.type == PoolingType::kMAX_AVERAGE_BLEND ? static_cast<size_t>(out_numel_) * 4 : 0;
+  }
+  void run(const KernelArgs& a) override {
+    const float* x = a.in[0].as<float>();
+    float* y = a.out[0].as<float>();
+#ifdef T2T_WITH_ONEDNN
+    if (use_dnn_) {
+      void* xp = const_cast<float*>(x);
+      switch (mode_.type) {
+        case PoolingType::kMAX: max_.run({xp, y}); return;
+        case PoolingType::kAVERAGE: avg_.run({xp, y}); return;
+        case PoolingType::kMAX_AVERAGE_BLEND: {
+          float* avg = static_cast<float*>(a.workspace);
+          max_.run({xp, y});
+          avg_.run({xp, avg});
+          const float b = mode_.blend;
+          parallel_for(out_numel_, 1 << 14, [&](int64_t s, int64_t e) {
+            for (int64_t i = s; i < e; ++i) y[i] = (1.f - b) * y[i] + b * avg[i];
+          });
+          return;
+        }
+      }
+    }
+#endif
+    ref_pool(lift(g_), mode_, x, y);
+  }
+  const char* impl_name() const override { return use_dnn_ ? "onednn_pool" : "ref_pool"; }
+
+ private:
+  PoolingLayer layer_;
+  PoolMode mode_;
+  PoolingGeometry g_;
+  int64_t out_numel_ = 0;
+  bool use_dnn_ = false;
+#ifdef T2T_WITH_ONEDNN
+  dnn::Primitive max_, avg_;
+#endif
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_Pooling(const PoolingLayer& l, const std::vector<TensorDesc>& in,
+                                     const std::vector<TensorDesc>&, std::string* why) {
+  if (in[0].dtype != DataType::kFLOAT) {
+    *why = std::string("pooling on ") + dtype_name(in[0].dtype) + " is not implemented on the CPU";
+    return nullptr;
+  }
+  return std::make_unique<PoolKernel>(l);
+}
+
 }  // namespace torch2trt::cpu
