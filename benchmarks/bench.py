@@ -1,0 +1,203 @@
+"""Benchmark torch2trt against PyTorch eager and torch.compile, in one process on one device.
+
+    python benchmarks/bench.py --models resnet18,resnet50 --batches 1,32 --precisions fp16 \
+        --compile-modes reduce-overhead --json benchmarks/results/h100_resnet.json
+    python benchmarks/bench.py --report benchmarks/results/*.json      # writes docs/benchmarks.md (+ PNG)
+
+Every model uses random weights. Times are medians of CUDA-event-timed runs after warm-up (host
+clock on the CPU). Each torch2trt output is compared with the fp32 eager output (relative L2).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import torch
+
+MODELS = ["resnet18", "resnet50", "mobilenet_v2", "efficientnet_b0", "vit_b_16", "bert_base"]
+
+
+def make_model(name, batch, device, dtype):
+    if name == "bert_base":
+        from transformers import BertConfig, BertModel
+
+        cfg = BertConfig(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072,
+                         attn_implementation="sdpa")
+        model = BertModel(cfg, add_pooling_layer=False).eval()
+        ids = torch.randint(0, cfg.vocab_size, (batch, 128))
+
+        class Wrap(torch.nn.Module):
+            def __init__(self, m):
+                super().__init__()
+                self.m = m
+
+            def forward(self, input_ids):
+                return self.m(input_ids=input_ids).last_hidden_state
+
+        model = Wrap(model).to(device=device, dtype=dtype)
+        return model, ids.to(device)
+    import torchvision
+
+    model = getattr(torchvision.models, name)(weights=None).eval().to(device=device, dtype=dtype)
+    x = torch.randn(batch, 3, 224, 224, device=device, dtype=dtype)
+    return model, x
+
+
+def time_ms(fn, x, device, warmup=10, runs=50):
+    with torch.no_grad():
+        for _ in range(warmup):
+            fn(x)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+            times = []
+            for _ in range(runs):
+                a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                a.record()
+                fn(x)
+                b.record()
+                b.synchronize()
+                times.append(a.elapsed_time(b))
+        else:
+            times = []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                fn(x)
+                times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def rel_l2(a, b):
+    a, b = a.double(), b.double()
+    return float((a - b).norm() / b.norm().clamp_min(1e-30))
+
+
+def bench_one(name, batch, precision, compile_modes, device, runs):
+    from torch2trt import torch2trt
+
+    dtype = torch.float16 if precision == "fp16" else torch.float32
+    torch.manual_seed(0)
+    model32, x32 = make_model(name, batch, device, torch.float32)
+    with torch.no_grad():
+        ref = model32(x32).float()
+    model = model32.to(dtype)
+    x = x32 if x32.dtype == torch.long else x32.to(dtype)
+    row = {"model": name, "batch": batch, "precision": precision, "device": str(device)}
+    row["eager_ms"] = time_ms(model, x, device, runs=runs)
+    for mode in compile_modes:
+        torch._dynamo.reset()
+        t0 = time.perf_counter()
+        try:
+            compiled = torch.compile(model, mode=mode)
+            row[f"compile_{mode}_ms"] = time_ms(compiled, x, device, runs=runs)
+        except Exception as e:  # a compile failure is a result too
+            row[f"compile_{mode}_ms"] = None
+            row[f"compile_{mode}_error"] = f"{type(e).__name__}: {str(e)[:200]}"
+        row[f"compile_{mode}_build_s"] = round(time.perf_counter() - t0, 1)
+    torch._dynamo.reset()
+    t0 = time.perf_counter()
+    try:
+        trt_model = torch2trt(model32 if precision == "fp32" else model32, [x32], fp16_mode=precision == "fp16")
+        row["torch2trt_build_s"] = round(time.perf_counter() - t0, 1)
+        row["torch2trt_ms"] = time_ms(trt_model, x32, device, runs=runs)
+        with torch.no_grad():
+            row["rel_l2_vs_fp32"] = rel_l2(trt_model(x32).float(), ref)
+    except Exception as e:
+        row["torch2trt_ms"] = None
+        row["torch2trt_error"] = f"{type(e).__name__}: {str(e)[:300]}"
+    model32.float()
+    return row
+
+
+def report(paths, out_md):
+    rows = []
+    gpu = set()
+    for p in paths:
+        with open(p) as f:
+            data = json.load(f)
+        gpu.add(data["gpu"])
+        rows += data["rows"]
+    modes = sorted({k[len("compile_"):-3] for r in rows for k in r if k.startswith("compile_") and k.endswith("_ms")})
+    lines = ["# Benchmarks", "",
+             f"Produced by `benchmarks/bench.py` on {', '.join(sorted(gpu))}; random weights; median ms per batch "
+             "(CUDA events, after warm-up); eager, torch.compile and torch2trt measured in the same process. "
+             "`speed-up` = best of eager/compile over torch2trt. `rel L2` compares torch2trt with the fp32 eager output.",
+             "",
+             "| model | batch | precision | eager ms | " + " | ".join(f"compile {m} ms" for m in modes)
+             + " | torch2trt ms | speed-up vs best | rel L2 |",
+             "|---|---|---|---|" + "---|" * len(modes) + "---|---|---|"]
+    for r in rows:
+        comp = [r.get(f"compile_{m}_ms") for m in modes]
+        best = min([v for v in [r["eager_ms"]] + comp if v])
+        t = r.get("torch2trt_ms")
+        cells = [r["model"], str(r["batch"]), r["precision"], f"{r['eager_ms']:.3f}"]
+        cells += [f"{v:.3f}" if v else "failed" for v in comp]
+        cells += [f"{t:.3f}" if t else "failed: " + r.get("torch2trt_error", "")[:80].replace("|", "/"),
+                  f"x{best / t:.2f}" if t else "-", f"{r['rel_l2_vs_fp32']:.2e}" if t else "-"]
+        lines.append("| " + " | ".join(cells) + " |")
+    with open(out_md, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    try:
+        plot(rows, modes, os.path.splitext(out_md)[0] + ".png")
+    except ImportError:
+        print("matplotlib not installed: no plot written")
+
+
+def plot(rows, modes, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{r['model']}\nbs{r['batch']} {r['precision']}" for r in rows]
+    series = [("eager", [r["eager_ms"] for r in rows])]
+    series += [(f"compile {m}", [r.get(f"compile_{m}_ms") or 0 for m in [m] for r in rows]) for m in modes]
+    series += [("torch2trt", [r.get("torch2trt_ms") or 0 for r in rows])]
+    fig, ax = plt.subplots(figsize=(max(8, len(rows) * 0.9), 4.5))
+    w = 0.8 / len(series)
+    for i, (name, vals) in enumerate(series):
+        ax.bar([k + i * w for k in range(len(rows))], vals, w, label=name)
+    ax.set_xticks([k + 0.4 - w / 2 for k in range(len(rows))], labels, fontsize=7)
+    ax.set_ylabel("ms per batch (lower is better)")
+    ax.set_yscale("log")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--models", default=",".join(MODELS))
+    p.add_argument("--batches", default="1,32")
+    p.add_argument("--precisions", default="fp16,fp32")
+    p.add_argument("--compile-modes", default="reduce-overhead", help="comma list; empty for none")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--runs", type=int, default=50)
+    p.add_argument("--json", help="write results here")
+    p.add_argument("--report", nargs="*", help="JSON files to merge into docs/benchmarks.md")
+    p.add_argument("--md", default="docs/benchmarks.md")
+    args = p.parse_args()
+    if args.report:
+        report(args.report, args.md)
+        return
+    device = torch.device(args.device)
+    gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
+    modes = [m for m in args.compile_modes.split(",") if m]
+    rows = []
+    for name in args.models.split(","):
+        for batch in [int(b) for b in args.batches.split(",")]:
+            for prec in args.precisions.split(","):
+                row = bench_one(name, batch, prec, modes, device, args.runs)
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+                if args.json:
+                    with open(args.json, "w") as f:
+                        json.dump({"gpu": gpu, "torch": torch.__version__, "rows": rows}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
