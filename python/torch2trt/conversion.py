@@ -551,9 +551,12 @@ class ConversionContext:
             return
         finally:
             self.method_args = self.method_kwargs = self.method_return = self.method_name = None
-        if mutated is not None and mutated.__dict__.get("_trt") is before:
-            outs.append(mutated)
-            mutated.__dict__.pop("_trt", None)
+        if mutated is not None:
+            if mutated.__dict__.get("_trt") is before:  # the converter did not re-bind it: stale
+                mutated.__dict__.pop("_trt", None)
+            if not any(t is mutated for t in outs):
+                outs.append(mutated)
+            self._invalidate_aliases(mutated, name)
         for t in outs:
             self._derived.add(id(t))
             if "_trt" not in t.__dict__:
@@ -607,6 +610,7 @@ class ConversionContext:
                 self._derived.add(id(t))
                 t._trt = marker
                 marked = True
+            self._invalidate_aliases(t, name)
         for t in outs:
             if any(t is x for x in ins) and not inplace:
                 continue  # returned an argument unchanged (contiguous, dropout in eval, ...)
@@ -618,6 +622,27 @@ class ConversionContext:
         if marked and self._report is not None:
             self._report.append({"function": name, "converter": "-", "status": "unsupported", "location": location})
         return ret
+
+    def _invalidate_aliases(self, mutated, name):
+        """Tensors sharing memory with one modified in place changed too, which their engine
+        tensors do not reflect: using them later raises."""
+        if mutated.numel() == 0:
+            return
+        ptr = mutated.untyped_storage().data_ptr()
+        marker = None
+        for t in self._tensors.values():
+            if t is mutated or t.numel() == 0 or "_trt" not in t.__dict__:
+                continue
+            if isinstance(t.__dict__["_trt"], Unconverted) or t.untyped_storage().data_ptr() != ptr:
+                continue
+            if marker is None:
+                marker = Unconverted(
+                    f"{name} ({user_location()}) modified in place a tensor that shares memory with another one "
+                    f"(a view) used later; the engine cannot follow in-place changes through views. Use an "
+                    f"out-of-place operation there (y = y + 1 instead of y += 1, F.relu(y) instead of F.relu_(y))"
+                )
+            self._derived.add(id(t))
+            t._trt = marker
 
     # -- installing and removing --------------------------------------------------------------
 

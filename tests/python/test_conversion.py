@@ -658,3 +658,61 @@ def test_report_ok_model(isolated_converters):
     register_basic()
     r = torch2trt.report(AddRelu(), [torch.randn(2), torch.randn(2)], file=None)
     assert r.ok and [row["function"] for row in r.rows] == ["torch.nn.ReLU.forward", "torch.Tensor.__add__"]
+
+
+def test_inplace_through_a_view_invalidates_the_base(isolated_converters):
+    register_basic()
+
+    @tensorrt_converter("torch.Tensor.__iadd__")
+    def convert_iadd(ctx):
+        a, b = ctx.method_args
+        ctx.method_return._trt = ctx.network.add_elementwise(
+            ctx.get_trt_tensor(a), ctx.get_trt_tensor(b), trt.ElementWiseOperation.SUM).get_output(0)
+
+    @tensorrt_converter("torch.Tensor.__getitem__")
+    def convert_getitem(ctx):
+        x, index = ctx.method_args
+        assert index == slice(None)
+        ctx.method_return._trt = x._trt
+
+    class Fine(torch.nn.Module):
+        def forward(self, x):
+            y = F.relu(x)
+            y += x  # y has no views: its engine tensor is re-bound
+            return y
+
+    x = torch.randn(6)
+    torch.testing.assert_close(convert(Fine(), [x])(x), x.relu() + x)
+
+    class ThroughView(torch.nn.Module):
+        def forward(self, x):
+            y = F.relu(x)
+            v = y[:]
+            v += x  # changes y too
+            return y * x
+
+    with pytest.raises(ConversionError, match=r"torch.Tensor.__iadd__ \(\S*test_conversion.py:\d+\) modified in place a tensor that shares memory"):
+        convert(ThroughView(), [x])
+
+
+def test_inplace_converter_makes_a_constant_part_of_the_network(isolated_converters):
+    if "add_constant" not in dir(trt.INetworkDefinition):
+        pytest.skip("constant layer not built yet")
+    register_basic()
+
+    @tensorrt_converter("torch.Tensor.__iadd__")
+    def convert_iadd(ctx):
+        a, b = ctx.method_args
+        ctx.method_return._trt = ctx.network.add_elementwise(
+            ctx.get_trt_tensor(a), ctx.get_trt_tensor(b), trt.ElementWiseOperation.SUM).get_output(0)
+
+    class M(torch.nn.Module):
+        def forward(self, x):
+            acc = torch.zeros(4)
+            acc += x  # acc now depends on the input
+            return acc * acc  # so this must be converted, not taken as a constant
+
+    x = torch.randn(4)
+    model_trt = convert(M(), [x])
+    x2 = torch.randn(4)
+    torch.testing.assert_close(model_trt(x2), x2 * x2)
