@@ -389,7 +389,6 @@ class ConversionContext:
         self.method_return = None
         self.method_name = None
         self.trt_tensors = _TrtTensorMap(self)
-        self.lock = False  # upstream converters check it; nested calls are handled by the hooks
         self._tensors = {}  # id -> tensor: every tensor met, kept alive so ids stay unique
         self._derived = set()  # ids of tensors computed from the network inputs
         self._constants = {}  # id -> ITensor for constants made from tensors
@@ -742,7 +741,9 @@ class _Watcher(TorchFunctionMode):
         return ctx._after_unhooked_call(func, args, kwargs)
 
 
+# Hooks are process-wide: conversions run one at a time (other threads wait; nesting is an error).
 _CONVERTING = threading.Lock()
+_converting_thread = None
 
 
 class _Tracing:
@@ -753,8 +754,11 @@ class _Tracing:
         self.module = module
 
     def __enter__(self):
-        if not _CONVERTING.acquire(blocking=False):
-            raise RuntimeError("torch2trt is already converting a model (conversions cannot run concurrently or nest)")
+        global _converting_thread
+        if _converting_thread == threading.get_ident():
+            raise RuntimeError("torch2trt cannot be called while it is converting (from a model or a converter)")
+        _CONVERTING.acquire()
+        _converting_thread = threading.get_ident()
         try:
             self.ctx._save_module_trt(self.module)
             self.no_grad = torch.no_grad()
@@ -768,6 +772,7 @@ class _Tracing:
         return self.ctx
 
     def _exit(self):
+        global _converting_thread
         try:
             if hasattr(self, "watcher"):
                 self.watcher.__exit__(None, None, None)
@@ -778,6 +783,7 @@ class _Tracing:
                     self.no_grad.__exit__(None, None, None)
                 self.ctx._cleanup()
         finally:
+            _converting_thread = None
             _CONVERTING.release()
 
     def __exit__(self, *exc):

@@ -716,3 +716,32 @@ def test_inplace_converter_makes_a_constant_part_of_the_network(isolated_convert
     model_trt = convert(M(), [x])
     x2 = torch.randn(4)
     torch.testing.assert_close(model_trt(x2), x2 * x2)
+
+
+def test_conversions_from_two_threads_wait_for_each_other():
+    x = torch.randn(2, 3)
+    results, errors = [], []
+
+    def work():
+        try:
+            for _ in range(3):
+                results.append(torch.equal(convert(torch.nn.ReLU(), [x])(x), x.relu()))
+        except Exception as e:  # noqa: BLE001 -- reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and results == [True] * 6
+
+
+def test_converting_inside_a_model_is_an_error():
+    class M(torch.nn.Module):
+        def forward(self, x):
+            convert(torch.nn.ReLU(), [x])
+            return x.relu()
+
+    with pytest.raises(RuntimeError, match="cannot be called while it is converting"):
+        convert(M(), [torch.randn(2)])
