@@ -216,7 +216,7 @@ _INPLACE_DUNDERS = {
     "__ipow__", "__iand__", "__ior__", "__ixor__", "__ilshift__", "__irshift__", "__imatmul__", "__idiv__",
 }
 # In-place by name but changing no values.
-_METADATA_INPLACE = {"requires_grad_", "retain_grad", "share_memory_", "pin_memory", "resize_as_", "record_stream"}
+_METADATA_INPLACE = {"requires_grad_", "retain_grad", "share_memory_", "pin_memory", "record_stream"}
 
 
 def _is_inplace(name, kwargs):

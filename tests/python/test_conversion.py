@@ -745,3 +745,24 @@ def test_converting_inside_a_model_is_an_error():
 
     with pytest.raises(RuntimeError, match="cannot be called while it is converting"):
         convert(M(), [torch.randn(2)])
+
+
+def test_converters_md_lists_the_registry(saved_converters, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = tmp_path / "converters.md"
+    subprocess.run([sys.executable, os.path.join(root, "tools", "gen_converters_md.py"), str(out)], check=True,
+                   capture_output=True)
+    text = out.read_text()
+    for name in torch2trt.CONVERTERS:
+        assert f"| `{name}` |" in text
+    assert f"{len(torch2trt.CONVERTERS)} torch names have a converter" in text
+    check = subprocess.run([sys.executable, os.path.join(root, "tools", "gen_converters_md.py"), "--check", str(out)])
+    assert check.returncode == 0
+    out.write_text(text + "edited by hand\n")
+    check = subprocess.run([sys.executable, os.path.join(root, "tools", "gen_converters_md.py"), "--check", str(out)],
+                           capture_output=True)
+    assert check.returncode == 1
