@@ -32,6 +32,7 @@ struct BuilderConfig {
   uint64_t workspace_limit = 1ull << 30;  ///< scratch bytes a kernel may use
   DeviceType device = DeviceType::kCPU;
   int32_t device_index = 0;
+  int32_t optimization_level = 3;  ///< 0 runs no builder passes (TensorRT's builder_optimization_level)
   void set_flag(BuilderFlag f) { flags |= 1u << static_cast<int>(f); }
   void clear_flag(BuilderFlag f) { flags &= ~(1u << static_cast<int>(f)); }
   bool get_flag(BuilderFlag f) const { return (flags >> static_cast<int>(f)) & 1u; }

@@ -180,6 +180,8 @@ class Network {
   void validate() const;
   /// Replaces every use of tensor `from` by `to` (for builder passes).
   void replace_uses(Tensor* from, Tensor* to);
+  /// Reorders layers so each comes after the producers of its inputs (stable; for passes that add layers).
+  void topo_sort();
 
   /// Serializes / parses the network (tensors, layers, weights) — see docs/engine-format.md.
   void save(Writer& w) const;

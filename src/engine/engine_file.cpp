@@ -55,7 +55,7 @@ uint64_t engine_checksum(const uint8_t* p, size_t n) { return hash64(p + kEngine
 std::vector<uint8_t> Engine::serialize() const {
   Writer meta, cfg, netw, widx;
   meta.put_all(std::string(kVersion), target_);
-  cfg.put_all(config_.flags, config_.workspace_limit, config_.device, config_.device_index);
+  cfg.put_all(config_.flags, config_.workspace_limit, config_.device, config_.device_index, config_.optimization_level);
   net_->save(netw);
   // Weights index: dtype, count, absolute offset, byte length.
   struct Blob {
@@ -158,7 +158,7 @@ std::unique_ptr<Engine> Engine::deserialize(const uint8_t* p, size_t n) {
   BuilderConfig cfg;
   Reader rc(sec[kConfig], len[kConfig]);
   int32_t dev;
-  rc.get_all(cfg.flags, cfg.workspace_limit, dev, cfg.device_index);
+  rc.get_all(cfg.flags, cfg.workspace_limit, dev, cfg.device_index, cfg.optimization_level);
   if (dev != 0 && dev != 1) rc.bad("an unknown device type");
   cfg.device = static_cast<DeviceType>(dev);
 

@@ -291,6 +291,28 @@ void Network::remove_layers(const std::vector<Layer*>& dead) {
   set_index();
 }
 
+void Network::topo_sort() {
+  std::set<const Tensor*> ready(inputs_.begin(), inputs_.end());
+  std::vector<std::unique_ptr<Layer>> order;
+  std::vector<bool> placed(layers_.size(), false);
+  while (order.size() < layers_.size()) {
+    bool progress = false;
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      if (placed[i]) continue;
+      bool ok = true;
+      for (auto* t : layers_[i]->inputs_) ok = ok && (!t || ready.count(t));
+      if (!ok) continue;
+      for (auto* t : layers_[i]->outputs_) ready.insert(t);
+      placed[i] = true;
+      order.push_back(std::move(layers_[i]));
+      progress = true;
+    }
+    if (!progress) throw InvalidArgument("the network has a cycle or a layer input that nothing produces");
+  }
+  layers_ = std::move(order);
+  set_index();
+}
+
 void Network::set_index() {
   for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->index_ = static_cast<int>(i);
   for (size_t i = 0; i < tensors_.size(); ++i) tensors_[i]->index_ = static_cast<int>(i);

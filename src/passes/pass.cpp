@@ -3,10 +3,16 @@
 namespace torch2trt {
 
 int remove_dead_layers(Network& net, const BuilderConfig& config);
+int remove_noop_layers(Network& net, const BuilderConfig& config);
+int fold_constants(Network& net, const BuilderConfig& config);
+int fold_scale_into_convolution(Network& net, const BuilderConfig& config);
 
 const std::vector<Pass>& builder_passes() {
   static const std::vector<Pass> passes = {
       {"remove_dead_layers", remove_dead_layers},
+      {"remove_noop_layers", remove_noop_layers},
+      {"fold_constants", fold_constants},
+      {"fold_scale_into_convolution", fold_scale_into_convolution},
   };
   return passes;
 }

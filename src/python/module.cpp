@@ -263,7 +263,8 @@ NB_MODULE(_C, m) {
       .def("set_memory_pool_limit", [](BuilderConfig& c, MemoryPoolType, uint64_t n) { c.workspace_limit = n; })
       .def("get_memory_pool_limit", [](const BuilderConfig& c, MemoryPoolType) { return c.workspace_limit; })
       .def_rw("default_device_type", &BuilderConfig::device)
-      .def_rw("device_index", &BuilderConfig::device_index);
+      .def_rw("device_index", &BuilderConfig::device_index)
+      .def_rw("builder_optimization_level", &BuilderConfig::optimization_level);
 
   nb::class_<BuilderHandle>(m, "Builder", "Builds engines (TensorRT's Builder)")
       .def("__init__", [](BuilderHandle* b, nb::handle) { new (b) BuilderHandle(); }, nb::arg("logger") = nb::none())
