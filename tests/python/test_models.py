@@ -100,35 +100,41 @@ def test_resnet18_batch4():
 # transformers
 
 
-def small_bert():
+def small_bert(**kwargs):
     transformers = pytest.importorskip("transformers")
     config = transformers.BertConfig(
         vocab_size=1000, hidden_size=128, num_hidden_layers=2, num_attention_heads=4, intermediate_size=256,
-        max_position_embeddings=64,
+        max_position_embeddings=64, **kwargs,
     )
     return transformers.BertModel(config)
 
 
-def small_gpt2():
+def small_gpt2(**kwargs):
     transformers = pytest.importorskip("transformers")
-    config = transformers.GPT2Config(vocab_size=1000, n_positions=64, n_embd=128, n_layer=2, n_head=4, use_cache=False)
+    config = transformers.GPT2Config(vocab_size=1000, n_positions=64, n_embd=128, n_layer=2, n_head=4, use_cache=False,
+                                     bos_token_id=0, eos_token_id=0, **kwargs)
     return transformers.GPT2Model(config)
 
 
-class TupleOutputs(torch.nn.Module):
-    """Calls a transformers model with keyword arguments and returns plain tensors."""
+class WithMask(torch.nn.Module):
+    """Calls a transformers model with an attention mask and returns its last hidden state.
 
-    def __init__(self, model, use_mask):
+    With a 2-D mask, transformers' SDPA path reads the mask's values in Python (`padding_mask.all()`)
+    to skip masking when nothing is padded: torch2trt refuses that data-dependent read (an engine
+    would keep the choice made while tracing). A 4-D boolean mask (batch, 1, query, key) is used as
+    given, and the eager attention path of GPT-2 builds its mask with tensor operations only.
+    """
+
+    def __init__(self, model, four_d):
         super().__init__()
         self.model = model
-        self.use_mask = use_mask
+        self.four_d = four_d
 
     def forward(self, input_ids, attention_mask):
-        if self.use_mask:
-            out = self.model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False)
-        else:
-            out = self.model(input_ids=input_ids, use_cache=False)
-        return out.last_hidden_state
+        if self.four_d:
+            seq = input_ids.shape[1]
+            attention_mask = attention_mask[:, None, None, :].bool().expand(-1, 1, seq, -1)
+        return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
 
 def tokens(batch=2, seq=16):
@@ -140,28 +146,29 @@ def tokens(batch=2, seq=16):
 
 def test_bert_small():
     torch.manual_seed(0)
-    model = small_bert()
     ids, _ = tokens()
-    check(model, [ids])
+    check(small_bert(), [ids])
 
 
 @pytest.mark.models
 def test_bert_small_with_attention_mask():
     torch.manual_seed(0)
-    model = TupleOutputs(small_bert(), use_mask=True)
-    check(model, list(tokens()))
+    ids, mask = tokens()
+    model = WithMask(small_bert(), four_d=True).eval()
+    with torch.no_grad():  # the 4-D mask means the same as the 2-D one
+        torch.testing.assert_close(model(ids, mask), model.model(input_ids=ids, attention_mask=mask).last_hidden_state)
+    check(model, [ids, mask])
 
 
 @pytest.mark.models
 def test_gpt2_small():
     torch.manual_seed(0)
-    model = small_gpt2()
     ids, _ = tokens()
-    check(model, [ids])
+    check(small_gpt2(), [ids])
 
 
 @pytest.mark.models
 def test_gpt2_small_with_attention_mask():
     torch.manual_seed(0)
-    model = TupleOutputs(small_gpt2(), use_mask=True)
+    model = WithMask(small_gpt2(attn_implementation="eager"), four_d=False)
     check(model, list(tokens()))
