@@ -382,8 +382,9 @@ class ConversionContext:
     ``is_network_tensor(tensor)``.
     """
 
-    def __init__(self, network, report=None):
+    def __init__(self, network, report=None, log_level=None):
         self.network = network
+        self._verbose = log_level is not None and log_level.value >= trt.Logger.VERBOSE.value
         self.method_args = None
         self.method_kwargs = None
         self.method_return = None
@@ -524,6 +525,7 @@ class ConversionContext:
             row = {"function": name, "converter": _converter_label(entry), "status": "converted", "location": user_location()}
             self._report.append(row)
         self.method_args, self.method_kwargs, self.method_return, self.method_name = args, kwargs, ret, name
+        layers_before = self.network.num_layers
         try:
             entry["converter"](self)
         except Exception as e:  # noqa: BLE001 -- re-raised with the call's name and the user's line
@@ -550,6 +552,9 @@ class ConversionContext:
             return
         finally:
             self.method_args = self.method_kwargs = self.method_return = self.method_name = None
+        if self._verbose:
+            added = self.network.num_layers - layers_before
+            print(f"[torch2trt] {name} ({user_location()}): {added} layers by {_converter_label(entry)}", file=sys.stderr)
         if mutated is not None:
             if mutated.__dict__.get("_trt") is before:  # the converter did not re-bind it: stale
                 mutated.__dict__.pop("_trt", None)
@@ -926,7 +931,7 @@ def torch2trt(
     logger = trt.Logger(log_level)
     builder = trt.Builder(logger)
     network = builder.create_network(1 << int(trt.NetworkDefinitionCreationFlag.EXPLICIT_BATCH.value))
-    ctx = ConversionContext(network)
+    ctx = ConversionContext(network, log_level=log_level)
     start = time.perf_counter()
     # Clones: the model may modify its inputs in place, and the user's tensors stay untouched.
     samples = [x.clone() for x in inputs]

@@ -3,6 +3,7 @@
 import collections
 import inspect
 import io
+import re
 import threading
 
 import pytest
@@ -564,7 +565,11 @@ def test_fp16_mode_sets_the_flag():
 
 def test_log_level_info_prints(capsys):
     convert(torch.nn.ReLU(), [torch.randn(2)], log_level=trt.Logger.INFO)
-    assert "[torch2trt] built the engine" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "[torch2trt] built the engine" in err and "layers by" not in err
+    convert(torch.nn.ReLU(), [torch.randn(2)], log_level=trt.Logger.VERBOSE)
+    err = capsys.readouterr().err
+    assert re.search(r"\[torch2trt\] torch\.\S+ \(\S*test_conversion.py:\d+\): 1 layers by ", err), err
     convert(torch.nn.ReLU(), [torch.randn(2)])
     assert capsys.readouterr().err == ""
 
