@@ -1,5 +1,9 @@
 #include "torch2trt/layers/cumsum.h"
 
+#include <limits>
+
+#include "torch2trt/layers/constant.h"
+
 namespace torch2trt {
 
 const char* cumulative_op_name(CumulativeOperation op) {
@@ -36,6 +40,25 @@ CumulativeSumLayer* add_cumulative(Network& net, Tensor* input, int32_t axis, Cu
   l->p.exclusive = exclusive;
   l->p.reverse = reverse;
   return net.add(std::move(l), {input}, "add_cumulative");
+}
+
+CumulativeSumLayer* add_cumulative(Network& net, Tensor* input, Tensor* axis, CumulativeOperation op, bool exclusive,
+                                   bool reverse) {
+  const std::string what = "add_cumulative: axis: ";
+  if (!axis) throw InvalidArgument(what + "no axis tensor given");
+  std::vector<int64_t> v;
+  if (!constant_int_values(axis, &v)) {
+    std::string from = axis->producer() ? std::string("a ") + layer_kind_name(axis->producer()->kind()) + " layer"
+                                        : "a network input";
+    throw InvalidArgument(what + "tensor '" + axis->name() + "' (" + dtype_name(axis->dtype()) + ") comes from " + from +
+                          "; the axis must be an int or a tensor made by add_constant with one int32/int64 value");
+  }
+  if (v.size() != 1)
+    throw InvalidArgument(what + "tensor '" + axis->name() + "' of shape " + axis->dims().str() + " holds " +
+                          std::to_string(v.size()) + " values; the axis is a single value");
+  if (v[0] < std::numeric_limits<int32_t>::min() || v[0] > std::numeric_limits<int32_t>::max())
+    throw InvalidArgument(what + std::to_string(v[0]) + " is out of range");
+  return add_cumulative(net, input, static_cast<int32_t>(v[0]), op, exclusive, reverse);
 }
 
 }  // namespace torch2trt

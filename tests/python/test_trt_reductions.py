@@ -389,6 +389,18 @@ def test_cumsum_long_axis_is_accurate():
     assert rel_l2(y, torch.cumsum(x.double(), 1)) <= 1e-7
 
 
+@pytest.mark.skipif(not hasattr(trt.INetworkDefinition, "add_constant"), reason="add_constant is not bound yet")
+def test_cumsum_axis_as_constant_tensor_like_tensorrt():
+    x = torch.randn(3, 4)
+
+    def build(net, t):
+        axis = net.add_constant((), np.array([1], dtype=np.int32)).get_output(0)
+        return net.add_cumulative(t, axis, trt.CumulativeOperation.SUM, False, False).get_output(0)
+
+    y = build_and_run(build, [x])
+    assert rel_l2(y, torch.cumsum(x.double(), 1)) <= 1e-6
+
+
 def test_cumsum_errors_name_the_argument():
     net = trt.Builder(trt.Logger()).create_network()
     x = net.add_input("x", trt.float32, (2, 3))
@@ -397,6 +409,10 @@ def test_cumsum_errors_name_the_argument():
     b = net.add_input("b", trt.bool, (2, 3))
     with pytest.raises(ValueError, match="input: cumulative sum does not accept bool"):
         net.add_cumulative(b, 0, trt.CumulativeOperation.SUM, False, False)
+    with pytest.raises(ValueError, match="axis: tensor 'x' .* comes from a network input"):
+        net.add_cumulative(x, x, trt.CumulativeOperation.SUM, False, False)
+    with pytest.raises(ValueError, match="axis: expected an int or an ITensor"):
+        net.add_cumulative(x, 1.5, trt.CumulativeOperation.SUM, False, False)
     layer = net.add_cumulative(x, 0, trt.CumulativeOperation.SUM, False, False)
     with pytest.raises(ValueError, match="axis: -3 is out of range"):
         layer.axis = -3

@@ -36,5 +36,9 @@ class CumulativeSumLayer : public Layer {
 /// Adds a cumulative layer.
 CumulativeSumLayer* add_cumulative(Network& net, Tensor* input, int32_t axis, CumulativeOperation op, bool exclusive,
                                    bool reverse);
+/// Adds a cumulative layer whose axis is given, as TensorRT does, by a tensor: it must be made by
+/// add_constant with one int32/int64 value, which is read now (axes computed at run time are refused).
+CumulativeSumLayer* add_cumulative(Network& net, Tensor* input, Tensor* axis, CumulativeOperation op, bool exclusive,
+                                   bool reverse);
 
 }  // namespace torch2trt

@@ -91,5 +91,19 @@ TEST(CumulativeSum, ErrorsNameTheArgument) {
   EXPECT_EQ(n.num_layers(), 0);
 }
 
+TEST(CumulativeSum, AxisFromAConstantTensor) {
+  Network n;
+  auto* x = n.add_input("x", DataType::kFLOAT, Dims{2, 3});
+  int32_t one = 1;
+  int64_t two[2] = {0, 1};
+  auto* axis = add_constant(n, Dims{}, Weights(DataType::kINT32, &one, 1))->output(0);
+  EXPECT_EQ(add_cumulative(n, x, axis, CumulativeOperation::kSUM, false, false)->p.axis, 1);
+  std::string m = error_of([&] { add_cumulative(n, x, x, CumulativeOperation::kSUM, false, false); });
+  EXPECT_NE(m.find("add_cumulative: axis: tensor 'x' (float32) comes from a network input"), std::string::npos) << m;
+  auto* pair = add_constant(n, Dims{2}, Weights(DataType::kINT64, two, 2))->output(0);
+  m = error_of([&] { add_cumulative(n, x, pair, CumulativeOperation::kSUM, false, false); });
+  EXPECT_NE(m.find("holds 2 values; the axis is a single value"), std::string::npos) << m;
+}
+
 }  // namespace
 }  // namespace t2t_test
