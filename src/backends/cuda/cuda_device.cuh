@@ -108,19 +108,16 @@ struct OffsetCalc {
   int64_t dims[kMaxDims] = {};
   int64_t strides[N][kMaxDims] = {};
 
-  __device__ __forceinline__ void get(int64_t i, int64_t* off) const {
+  __host__ __device__ __forceinline__ void get(int64_t i, int64_t* off) const {
     if (rank == 1) {  // the usual case after merging: no division at all
-#pragma unroll
       for (int k = 0; k < N; ++k) off[k] = i * strides[k][0];
       return;
     }
-#pragma unroll
     for (int k = 0; k < N; ++k) off[k] = 0;
     for (int d = rank - 1; d >= 0; --d) {
       int64_t e = dims[d];
       int64_t c = i % e;
       i /= e;
-#pragma unroll
       for (int k = 0; k < N; ++k) off[k] += c * strides[k][d];
     }
   }
@@ -154,6 +151,29 @@ OffsetCalc<N> make_offset_calc(const Dims& out, const int64_t (&strides)[N][kMax
 /// Strides of an operand of shape `in` broadcast (numpy rules, right-aligned) to `out`.
 inline void broadcast_strides(const Dims& in, const Dims& out, int64_t* strides) {
   cpu::broadcast_strides(in, out, strides);
+}
+
+/// Reduces one value per thread over the block with merge(a, b); every thread gets the result.
+/// blockDim.x must be a power of two and `smem` hold blockDim.x values.
+template <class Acc, class Merge>
+__device__ __forceinline__ Acc block_reduce(Acc v, Merge merge, Acc* smem) {
+  const int t = threadIdx.x;
+  smem[t] = v;
+  __syncthreads();
+  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+    if (t < s) smem[t] = merge(smem[t], smem[t + s]);
+    __syncthreads();
+  }
+  Acc r = smem[0];
+  __syncthreads();  // smem may be reused right after
+  return r;
+}
+
+/// Smallest power of two >= n, clamped to [lo, hi]: block sizes for block_reduce.
+inline int pow2_block(int64_t n, int lo, int hi) {
+  int b = lo;
+  while (b < hi && b < n) b *= 2;
+  return b;
 }
 
 /// Grid-stride loop calling op(i) for i in [0, n).

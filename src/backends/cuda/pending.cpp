@@ -5,36 +5,6 @@
 
 namespace torch2trt::gpu {
 
-std::unique_ptr<Kernel> make_Convolution(const ConvolutionLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
-                                 std::string* why) {
-  return unsupported(why, "Convolution yet");
-}
-
-std::unique_ptr<Kernel> make_Deconvolution(const DeconvolutionLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
-                                 std::string* why) {
-  return unsupported(why, "Deconvolution yet");
-}
-
-std::unique_ptr<Kernel> make_Pooling(const PoolingLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
-                                 std::string* why) {
-  return unsupported(why, "Pooling yet");
-}
-
-std::unique_ptr<Kernel> make_MatrixMultiply(const MatrixMultiplyLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
-                                 std::string* why) {
-  return unsupported(why, "MatrixMultiply yet");
-}
-
-std::unique_ptr<Kernel> make_SoftMax(const SoftMaxLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
-                                 std::string* why) {
-  return unsupported(why, "SoftMax yet");
-}
-
-std::unique_ptr<Kernel> make_Reduce(const ReduceLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
-                                 std::string* why) {
-  return unsupported(why, "Reduce yet");
-}
-
 std::unique_ptr<Kernel> make_TopK(const TopKLayer&, const std::vector<TensorDesc>&, const std::vector<TensorDesc>&,
                                  std::string* why) {
   return unsupported(why, "TopK yet");

@@ -1,0 +1,426 @@
+// CUDA convolution and deconvolution: cuDNN (legacy v7-style API) when built with it, a direct kernel
+// otherwise and for the rare geometries cuDNN refuses. NCHW layout, float32/float16/bfloat16 data, float
+// accumulation, no TF32 for float32 (results must match the float64 reference to 1e-5).
+#include "backends/cuda/cuda_device.cuh"
+#include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/cudnn_util.h"
+
+namespace torch2trt::gpu {
+namespace {
+
+// Scratch a convolution algorithm may use. The context's workspace limit is not visible to kernels, so
+// algorithms needing more than this are skipped (the default limit, max_workspace_size, is 1 GiB).
+constexpr size_t kMaxAlgoWorkspace = size_t(256) << 20;
+
+size_t align256(size_t n) { return (n + 255) & ~size_t(255); }
+
+// The geometry with 1-D and 2-D cases lifted to 3-D (leading unit dimensions), so one kernel serves all.
+struct Geo3 {
+  int64_t n = 0, c = 0, k = 0, groups = 1;
+  int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, ker[3] = {1, 1, 1}, stride[3] = {1, 1, 1}, dil[3] = {1, 1, 1};
+  int64_t pad[3] = {0, 0, 0};
+};
+
+Geo3 lift(const ConvolutionGeometry& g) {
+  Geo3 r;
+  r.n = g.batch, r.c = g.in_channels, r.k = g.out_channels, r.groups = g.groups;
+  int off = 3 - g.nsp;
+  for (int i = 0; i < g.nsp; ++i) {
+    r.in[off + i] = g.in[i];
+    r.out[off + i] = g.out[i];
+    r.ker[off + i] = g.kernel[i];
+    r.stride[off + i] = g.stride[i];
+    r.dil[off + i] = g.dilation[i];
+    r.pad[off + i] = g.pre[i];
+  }
+  return r;
+}
+
+// y[n, oc, o] = bias[oc] + sum over the group's input channels and taps of x[n, ic, o*s - pad + k*d] * w[oc, ic, k].
+template <class T>
+__global__ void direct_conv(Geo3 g, const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias,
+                            T* __restrict__ y) {
+  const int64_t cg = g.c / g.groups, kg = g.k / g.groups;
+  const int64_t osp = g.out[0] * g.out[1] * g.out[2], total = g.n * g.k * osp;
+  const int64_t kvol = g.ker[0] * g.ker[1] * g.ker[2];
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    int64_t ow = i % g.out[2], t = i / g.out[2];
+    int64_t oh = t % g.out[1];
+    t /= g.out[1];
+    int64_t od = t % g.out[0];
+    t /= g.out[0];
+    int64_t oc = t % g.k, n = t / g.k, grp = oc / kg;
+    float acc = bias ? bias[oc] : 0.f;
+    for (int64_t ic = 0; ic < cg; ++ic) {
+      const T* xi = x + (n * g.c + grp * cg + ic) * g.in[0] * g.in[1] * g.in[2];
+      const T* wk = w + (oc * cg + ic) * kvol;
+      for (int64_t kd = 0; kd < g.ker[0]; ++kd) {
+        int64_t id = od * g.stride[0] - g.pad[0] + kd * g.dil[0];
+        if (id < 0 || id >= g.in[0]) continue;
+        for (int64_t kh = 0; kh < g.ker[1]; ++kh) {
+          int64_t ih = oh * g.stride[1] - g.pad[1] + kh * g.dil[1];
+          if (ih < 0 || ih >= g.in[1]) continue;
+          for (int64_t kw = 0; kw < g.ker[2]; ++kw) {
+            int64_t iw = ow * g.stride[2] - g.pad[2] + kw * g.dil[2];
+            if (iw < 0 || iw >= g.in[2]) continue;
+            acc += to_float(xi[(id * g.in[1] + ih) * g.in[2] + iw]) * to_float(wk[(kd * g.ker[1] + kh) * g.ker[2] + kw]);
+          }
+        }
+      }
+    }
+    y[i] = from_float<T>(acc);
+  }
+}
+
+// Input position feeding output position o through tap k of a transposed window, or -1.
+__device__ __forceinline__ int64_t deconv_source(int64_t o, int64_t k, int64_t stride, int64_t pad, int64_t dil,
+                                                 int64_t in) {
+  int64_t t = o + pad - k * dil;
+  if (t < 0 || t % stride != 0) return -1;
+  t /= stride;
+  return t < in ? t : -1;
+}
+
+// Transposed convolution as a gather: y[n, oc, o] = bias[oc] + sum of x[n, ic, i] * w[ic, oc % kg, k] over
+// the group's input channels ic and taps k with i * s - pad + k * d = o.
+template <class T>
+__global__ void direct_deconv(Geo3 g, const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias,
+                              T* __restrict__ y) {
+  const int64_t cg = g.c / g.groups, kg = g.k / g.groups;
+  const int64_t osp = g.out[0] * g.out[1] * g.out[2], total = g.n * g.k * osp;
+  const int64_t kvol = g.ker[0] * g.ker[1] * g.ker[2];
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    int64_t ow = i % g.out[2], t = i / g.out[2];
+    int64_t oh = t % g.out[1];
+    t /= g.out[1];
+    int64_t od = t % g.out[0];
+    t /= g.out[0];
+    int64_t oc = t % g.k, n = t / g.k, grp = oc / kg, ocg = oc % kg;
+    float acc = bias ? bias[oc] : 0.f;
+    for (int64_t ic = 0; ic < cg; ++ic) {
+      const T* xi = x + (n * g.c + grp * cg + ic) * g.in[0] * g.in[1] * g.in[2];
+      const T* wk = w + ((grp * cg + ic) * kg + ocg) * kvol;
+      for (int64_t kd = 0; kd < g.ker[0]; ++kd) {
+        int64_t id = deconv_source(od, kd, g.stride[0], g.pad[0], g.dil[0], g.in[0]);
+        if (id < 0) continue;
+        for (int64_t kh = 0; kh < g.ker[1]; ++kh) {
+          int64_t ih = deconv_source(oh, kh, g.stride[1], g.pad[1], g.dil[1], g.in[1]);
+          if (ih < 0) continue;
+          for (int64_t kw = 0; kw < g.ker[2]; ++kw) {
+            int64_t iw = deconv_source(ow, kw, g.stride[2], g.pad[2], g.dil[2], g.in[2]);
+            if (iw < 0) continue;
+            acc += to_float(xi[(id * g.in[1] + ih) * g.in[2] + iw]) * to_float(wk[(kd * g.ker[1] + kh) * g.ker[2] + kw]);
+          }
+        }
+      }
+    }
+    y[i] = from_float<T>(acc);
+  }
+}
+
+#ifdef T2T_WITH_CUDNN
+// dst (planes x dst extents) = src (planes x src extents) read at dst coordinate + shift, 0 outside src:
+// pads an input (shift = -pre) or crops a full transposed output (shift = +pre).
+struct ShiftGeo {
+  int64_t planes;
+  int64_t dst[3], src[3], shift[3];
+};
+
+template <class T>
+__global__ void shift_copy(ShiftGeo g, const T* __restrict__ src, T* __restrict__ dst) {
+  const int64_t total = g.planes * g.dst[0] * g.dst[1] * g.dst[2];
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    int64_t c2 = i % g.dst[2], t = i / g.dst[2];
+    int64_t c1 = t % g.dst[1];
+    t /= g.dst[1];
+    int64_t c0 = t % g.dst[0], p = t / g.dst[0];
+    int64_t s0 = c0 + g.shift[0], s1 = c1 + g.shift[1], s2 = c2 + g.shift[2];
+    bool in = s0 >= 0 && s0 < g.src[0] && s1 >= 0 && s1 < g.src[1] && s2 >= 0 && s2 < g.src[2];
+    dst[i] = in ? src[((p * g.src[0] + s0) * g.src[1] + s1) * g.src[2] + s2] : from_float<T>(0.f);
+  }
+}
+
+// y[(n, k, sp)] += bias[k].
+template <class T>
+__global__ void add_bias(T* __restrict__ y, const float* __restrict__ bias, int64_t total, int64_t k, int64_t sp) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    y[i] = from_float<T>(to_float(y[i]) + bias[(i / sp) % k]);
+}
+
+// The cuDNN plan for one shape: descriptors, algorithm, and how asymmetric padding is handled.
+struct CudnnPlan {
+  TensorDescriptor x, y;  // deconvolution: x is cuDNN's dy, y its dx (possibly the uncropped output)
+  FilterDescriptor w;
+  ConvolutionDescriptor conv;
+  cudnnConvolutionFwdAlgo_t fwd_algo{};
+  cudnnConvolutionBwdDataAlgo_t bwd_algo{};
+  size_t algo_bytes = 0;
+  bool pad_input = false;   // convolution: cuDNN reads an explicitly padded copy of x
+  bool crop_output = false; // deconvolution: cuDNN writes the full output, then it is cropped
+  ShiftGeo shift{};
+  size_t stage_bytes = 0;   // the padded input or the full output
+};
+
+std::vector<int> cudnn_dims(int64_t n, int64_t c, const int64_t* sp, int nsp) {
+  std::vector<int> d = {static_cast<int>(n), static_cast<int>(c)};
+  if (nsp == 1) d.push_back(1);  // cuDNN needs 4-D at least: 1-D runs as 2-D with height 1
+  for (int i = 0; i < nsp; ++i) d.push_back(static_cast<int>(sp[i]));
+  return d;
+}
+
+// The spatial parameters as cuDNN wants them (a 1-D convolution lifted to 2-D).
+std::vector<int> lifted(const int64_t* v, int nsp, int unit) {
+  std::vector<int> r;
+  if (nsp == 1) r.push_back(unit);
+  for (int i = 0; i < nsp; ++i) r.push_back(static_cast<int>(v[i]));
+  return r;
+}
+
+bool fits_int(const ConvolutionGeometry& g) {
+  auto ok = [](int64_t v) { return v >= 0 && v < (int64_t(1) << 31); };
+  bool r = ok(g.batch) && ok(g.in_channels) && ok(g.out_channels);
+  for (int i = 0; i < g.nsp; ++i) r = r && ok(g.in[i]) && ok(g.out[i]);
+  return r;
+}
+
+// Builds the plan; returns false (the direct kernel then runs) when cuDNN cannot take the geometry.
+bool plan_cudnn(const ConvolutionGeometry& g, bool transposed, DataType dt, CudnnPlan* p) {
+  if (!fits_int(g)) return false;
+  const int nsp = g.nsp;
+  int64_t window[3], stride_in[3];
+  bool symmetric = true;
+  for (int i = 0; i < nsp; ++i) {
+    window[i] = g.dilation[i] * (g.kernel[i] - 1) + 1;
+    stride_in[i] = g.stride[i];
+    // With padding `pre` on both sides cuDNN places the same windows from the left; the results agree
+    // when it also yields the same number of them. Deconvolution: the same test on the adjoint.
+    int64_t a = transposed ? g.out[i] : g.in[i], b = transposed ? g.in[i] : g.out[i];
+    int64_t span = a + 2 * g.pre[i] - window[i];
+    symmetric = symmetric && g.pre[i] >= 0 && span >= 0 && span / g.stride[i] + 1 == b;
+  }
+  int64_t cudnn_pad[3], staged[3];
+  p->pad_input = p->crop_output = false;
+  p->stage_bytes = 0;
+  for (int i = 0; i < nsp; ++i) {
+    cudnn_pad[i] = symmetric ? g.pre[i] : 0;
+    if (transposed)
+      staged[i] = (g.in[i] - 1) * g.stride[i] + window[i];  // the full, uncropped output
+    else
+      staged[i] = g.in[i] + g.pre[i] + std::max<int64_t>(g.post_eff[i], 0);  // the padded input
+  }
+  if (!symmetric) {
+    Geo3 l = lift(g);
+    ShiftGeo s{};
+    int off = 3 - nsp;
+    for (int a = 0; a < 3; ++a) s.dst[a] = s.src[a] = 1, s.shift[a] = 0;
+    for (int i = 0; i < nsp; ++i) {
+      if (transposed) {
+        s.src[off + i] = staged[i], s.dst[off + i] = g.out[i], s.shift[off + i] = g.pre[i];
+      } else {
+        s.src[off + i] = g.in[i], s.dst[off + i] = staged[i], s.shift[off + i] = -g.pre[i];
+      }
+    }
+    s.planes = g.batch * (transposed ? l.k : l.c);
+    p->shift = s;
+    int64_t vol = s.planes * (transposed ? s.src[0] * s.src[1] * s.src[2] : s.dst[0] * s.dst[1] * s.dst[2]);
+    p->stage_bytes = align256(static_cast<size_t>(vol) * dtype_size(dt));
+    (transposed ? p->crop_output : p->pad_input) = true;
+    for (int i = 0; i < nsp; ++i)
+      if (staged[i] >= (int64_t(1) << 31)) return false;
+  }
+  const int64_t* x_sp = transposed ? g.in : (symmetric ? g.in : staged);
+  const int64_t* y_sp = transposed ? (symmetric ? g.out : staged) : g.out;
+  try {
+    p->x.set(dt, cudnn_dims(g.batch, g.in_channels, x_sp, nsp));
+    p->y.set(dt, cudnn_dims(g.batch, g.out_channels, y_sp, nsp));
+    // PyTorch layouts: convolution (K, C/G, *k); transposed (C, K/G, *k), which is the forward filter of
+    // the adjoint convolution from K to C channels.
+    int64_t fk = transposed ? g.in_channels : g.out_channels;
+    int64_t fc = transposed ? g.out_channels / g.groups : g.in_channels / g.groups;
+    p->w.set(dt, cudnn_dims(fk, fc, g.kernel, nsp));
+    std::vector<int> pad = lifted(cudnn_pad, nsp, 0), str = lifted(stride_in, nsp, 1), dil = lifted(g.dilation, nsp, 1);
+    T2T_CUDNN_CHECK(cudnnSetConvolutionNdDescriptor(p->conv.d, static_cast<int>(pad.size()), pad.data(), str.data(),
+                                                    dil.data(), CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+    T2T_CUDNN_CHECK(cudnnSetConvolutionGroupCount(p->conv.d, static_cast<int>(g.groups)));
+    // float32 must not use TF32 tensor cores; the half types want them.
+    cudnnMathType_t math = dt == DataType::kFLOAT ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
+    T2T_CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv.d, math));
+    cudnnHandle_t h = cudnn_handle(nullptr);
+    int count = 0;
+    if (!transposed) {
+      cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+      T2T_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p->x.d, p->w.d, p->conv.d, p->y.d,
+                                                             CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count, perf));
+      for (int i = 0; i < count; ++i) {
+        if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > kMaxAlgoWorkspace) continue;
+        if (dt == DataType::kFLOAT && perf[i].mathType != CUDNN_FMA_MATH && perf[i].mathType != CUDNN_DEFAULT_MATH) continue;
+        T2T_CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv.d, perf[i].mathType));
+        size_t bytes = 0;
+        if (cudnnGetConvolutionForwardWorkspaceSize(h, p->x.d, p->w.d, p->conv.d, p->y.d, perf[i].algo, &bytes) !=
+            CUDNN_STATUS_SUCCESS)
+          continue;
+        p->fwd_algo = perf[i].algo;
+        p->algo_bytes = align256(bytes);
+        return true;
+      }
+    } else {
+      cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+      T2T_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p->w.d, p->x.d, p->conv.d, p->y.d,
+                                                                  CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count, perf));
+      for (int i = 0; i < count; ++i) {
+        if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > kMaxAlgoWorkspace) continue;
+        if (dt == DataType::kFLOAT && perf[i].mathType != CUDNN_FMA_MATH && perf[i].mathType != CUDNN_DEFAULT_MATH) continue;
+        T2T_CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv.d, perf[i].mathType));
+        size_t bytes = 0;
+        if (cudnnGetConvolutionBackwardDataWorkspaceSize(h, p->w.d, p->x.d, p->conv.d, p->y.d, perf[i].algo, &bytes) !=
+            CUDNN_STATUS_SUCCESS)
+          continue;
+        p->bwd_algo = perf[i].algo;
+        p->algo_bytes = align256(bytes);
+        return true;
+      }
+    }
+  } catch (const RuntimeFailure&) {
+    return false;  // a descriptor cuDNN rejects (unsupported group/dilation/size combination)
+  }
+  return false;
+}
+#endif
+
+// One kernel class for both layer kinds. It keeps a detached copy of the layer (parameters and name,
+// weights shared) for the geometry, so it does not depend on the network's lifetime.
+template <class L>
+class ConvKernel : public Kernel {
+ public:
+  ConvKernel(const L& layer, bool transposed, DataType dt) : transposed_(transposed), dt_(dt) {
+    layer_.p = layer.p;
+    layer_.set_name(layer.name());
+  }
+  void reshape(const std::vector<TensorDesc>& in, const std::vector<TensorDesc>&) override {
+    if (!uploaded_) upload();
+    g_ = layer_.geometry(in[0].dims);
+    use_cudnn_ = false;
+#ifdef T2T_WITH_CUDNN
+    plan_ = std::make_unique<CudnnPlan>();
+    use_cudnn_ = plan_cudnn(g_, transposed_, dt_, plan_.get());
+#endif
+  }
+  size_t workspace_size() const override {
+#ifdef T2T_WITH_CUDNN
+    if (use_cudnn_) return plan_->algo_bytes + plan_->stage_bytes;
+#endif
+    return 0;
+  }
+  void run(const KernelArgs& a) override {
+    cudaStream_t s = stream_of(a);
+    const float* bias = layer_.p.bias.empty() ? nullptr : bias_.as<const float>();
+    dispatch_float(dt_, [&](auto tag) {
+      using T = decltype(tag);
+      const T* x = a.in[0].as<const T>();
+      T* y = a.out[0].as<T>();
+      const T* w = w_.as<const T>();
+#ifdef T2T_WITH_CUDNN
+      if (use_cudnn_) {
+        run_cudnn<T>(x, w, bias, y, a.workspace, s);
+        return;
+      }
+#endif
+      Geo3 l = lift(g_);
+      int64_t total = a.out[0].numel();
+      if (transposed_)
+        direct_deconv<T><<<grid_1d(total), kBlock, 0, s>>>(l, x, w, bias, y);
+      else
+        direct_conv<T><<<grid_1d(total), kBlock, 0, s>>>(l, x, w, bias, y);
+      check_launch(transposed_ ? "direct_deconv" : "direct_conv");
+    });
+  }
+  const char* impl_name() const override {
+    if (use_cudnn_) return transposed_ ? "cudnn_deconv" : "cudnn_conv";
+    return transposed_ ? "cuda_direct_deconv" : "cuda_direct_conv";
+  }
+
+ private:
+  // Weights in the tensors' dtype, bias in float (added in float).
+  void upload() {
+    std::vector<float> wf = layer_.p.kernel.to_float();
+    if (dt_ == DataType::kFLOAT) {
+      w_.upload(wf.data(), wf.size() * sizeof(float));
+    } else {
+      std::vector<uint16_t> h(wf.size());
+      for (size_t i = 0; i < wf.size(); ++i) h[i] = dt_ == DataType::kHALF ? float_to_half(wf[i]) : float_to_bf16(wf[i]);
+      w_.upload(h.data(), h.size() * sizeof(uint16_t));
+    }
+    if (!layer_.p.bias.empty()) {
+      std::vector<float> b = layer_.p.bias.to_float();
+      bias_.upload(b.data(), b.size() * sizeof(float));
+    }
+    uploaded_ = true;
+  }
+
+#ifdef T2T_WITH_CUDNN
+  template <class T>
+  void run_cudnn(const T* x, const T* w, const float* bias, T* y, void* workspace, cudaStream_t s) {
+    CudnnPlan& p = *plan_;
+    cudnnHandle_t h = cudnn_handle(s);
+    auto* ws = static_cast<uint8_t*>(workspace);
+    T* stage = reinterpret_cast<T*>(ws + p.algo_bytes);
+    const float one = 1.f, zero = 0.f;
+    if (!transposed_) {
+      const T* src = x;
+      if (p.pad_input) {
+        int64_t n = p.shift.planes * p.shift.dst[0] * p.shift.dst[1] * p.shift.dst[2];
+        shift_copy<T><<<grid_1d(n), kBlock, 0, s>>>(p.shift, x, stage);
+        check_launch("conv_pad");
+        src = stage;
+      }
+      T2T_CUDNN_CHECK(cudnnConvolutionForward(h, &one, p.x.d, src, p.w.d, w, p.conv.d, p.fwd_algo, ws, p.algo_bytes,
+                                              &zero, p.y.d, y));
+    } else {
+      T* dst = p.crop_output ? stage : y;
+      T2T_CUDNN_CHECK(cudnnConvolutionBackwardData(h, &one, p.w.d, w, p.x.d, x, p.conv.d, p.bwd_algo, ws, p.algo_bytes,
+                                                   &zero, p.y.d, dst));
+      if (p.crop_output) {
+        int64_t n = p.shift.planes * p.shift.dst[0] * p.shift.dst[1] * p.shift.dst[2];
+        shift_copy<T><<<grid_1d(n), kBlock, 0, s>>>(p.shift, stage, y);
+        check_launch("deconv_crop");
+      }
+    }
+    if (bias) {
+      int64_t sp = 1;
+      for (int i = 0; i < g_.nsp; ++i) sp *= g_.out[i];
+      int64_t total = g_.batch * g_.out_channels * sp;
+      add_bias<T><<<grid_1d(total), kBlock, 0, s>>>(y, bias, total, g_.out_channels, sp);
+      check_launch("conv_bias");
+    }
+  }
+  std::unique_ptr<CudnnPlan> plan_;
+#endif
+
+  L layer_;
+  bool transposed_;
+  DataType dt_;
+  bool uploaded_ = false;
+  DeviceBuffer w_, bias_;
+  ConvolutionGeometry g_;
+  bool use_cudnn_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_Convolution(const ConvolutionLayer& l, const std::vector<TensorDesc>& in,
+                                         const std::vector<TensorDesc>&, std::string* why) {
+  if (!is_float_type(in[0].dtype)) return unsupported(why, "Convolution on " + dt(in[0].dtype));
+  return std::make_unique<ConvKernel<ConvolutionLayer>>(l, false, in[0].dtype);
+}
+
+std::unique_ptr<Kernel> make_Deconvolution(const DeconvolutionLayer& l, const std::vector<TensorDesc>& in,
+                                           const std::vector<TensorDesc>&, std::string* why) {
+  if (!is_float_type(in[0].dtype)) return unsupported(why, "Deconvolution on " + dt(in[0].dtype));
+  return std::make_unique<ConvKernel<DeconvolutionLayer>>(l, true, in[0].dtype);
+}
+
+}  // namespace torch2trt::gpu
