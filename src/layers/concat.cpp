@@ -39,9 +39,33 @@ std::vector<TensorDesc> ConcatenationLayer::infer(const std::vector<TensorDesc>&
   return {TensorDesc{first.dtype, out}};
 }
 
+namespace {
+
+// True when the inputs agree on every axis but `axis` (extents known only at run time agree with anything).
+bool joinable_on(const std::vector<Tensor*>& inputs, int axis) {
+  const Dims& a = inputs[0]->dims();
+  for (Tensor* t : inputs) {
+    if (!t || t->dims().nb_dims != a.nb_dims) return false;
+    for (int k = 0; k < a.nb_dims; ++k)
+      if (k != axis && t->dims().d[k] != a.d[k] && t->dims().d[k] >= 0 && a.d[k] >= 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 ConcatenationLayer* add_concatenation(Network& net, const std::vector<Tensor*>& inputs) {
   auto l = std::make_unique<ConcatenationLayer>();
-  if (!inputs.empty() && inputs[0]) l->p.axis = std::max(inputs[0]->dims().nb_dims - 3, 0);
+  if (!inputs.empty() && inputs[0]) {
+    int rank = inputs[0]->dims().nb_dims;
+    l->p.axis = std::max(rank - 3, 0);
+    if (!joinable_on(inputs, l->p.axis)) {
+      std::vector<int> fits;
+      for (int k = 0; k < rank; ++k)
+        if (joinable_on(inputs, k)) fits.push_back(k);
+      if (fits.size() == 1) l->p.axis = fits[0];
+    }
+  }
   return net.add(std::move(l), inputs, "add_concatenation");
 }
 

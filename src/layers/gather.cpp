@@ -60,6 +60,27 @@ Dims nd_shape(const Layer& l, const Dims& data, const Dims& idx, int batch, int6
   return out;
 }
 
+// ELEMENT modes index `axis`; every other extent of the indices must fit the data's.
+bool element_axis_fits(const Dims& data, const Dims& idx, int axis) {
+  if (idx.nb_dims != data.nb_dims) return false;
+  for (int k = 0; k < data.nb_dims; ++k)
+    if (k != axis && data.d[k] >= 0 && idx.d[k] > data.d[k]) return false;
+  return true;
+}
+
+// The axis add_* starts an ELEMENT-mode layer with: 0 as in TensorRT, unless the indices only fit one
+// other axis. TensorRT code adds the layer and sets `axis` afterwards, and every add_* validates at once.
+int32_t initial_element_axis(const Tensor* data, const Tensor* idx) {
+  if (!data || !idx || element_axis_fits(data->dims(), idx->dims(), 0)) return 0;
+  int found = -1;
+  for (int k = 1; k < data->dims().nb_dims; ++k)
+    if (element_axis_fits(data->dims(), idx->dims(), k)) {
+      if (found >= 0) return 0;
+      found = k;
+    }
+  return found >= 0 ? found : 0;
+}
+
 }  // namespace
 
 std::vector<TensorDesc> GatherLayer::infer(const std::vector<TensorDesc>& in) const {
@@ -165,12 +186,14 @@ GatherLayer* add_gather(Network& net, Tensor* data, Tensor* indices, int32_t axi
 GatherLayer* add_gather_v2(Network& net, Tensor* data, Tensor* indices, GatherMode mode) {
   auto l = std::make_unique<GatherLayer>();
   l->p.mode = mode;
+  if (mode == GatherMode::kELEMENT) l->p.axis = initial_element_axis(data, indices);
   return net.add(std::move(l), {data, indices}, "add_gather_v2");
 }
 
 ScatterLayer* add_scatter(Network& net, Tensor* data, Tensor* indices, Tensor* updates, ScatterMode mode) {
   auto l = std::make_unique<ScatterLayer>();
   l->p.mode = mode;
+  if (mode == ScatterMode::kELEMENT) l->p.axis = initial_element_axis(data, indices);
   return net.add(std::move(l), {data, indices, updates}, "add_scatter");
 }
 

@@ -87,19 +87,34 @@ std::vector<TensorDesc> SliceLayer::infer(const std::vector<TensorDesc>& in) con
         last <= -kLimit || last >= kLimit || first <= -kLimit || first >= kLimit)
       fail("start/shape/stride", "axis " + std::to_string(i) + " reads coordinates beyond +-2^62 (start " +
                                      start.str() + ", shape " + shape.str() + ", stride " + stride.str() + ")");
-    if (p.mode == SampleMode::kSTRICT_BOUNDS) {
-      for (int64_t c : {first, last})
-        if (c < 0 || c >= d)
-          fail("start/shape/stride", "axis " + std::to_string(i) + " reads coordinate " + std::to_string(c) +
-                                         ", outside the input " + x.str() + " (start " + start.str() + ", shape " +
-                                         shape.str() + ", stride " + stride.str() +
-                                         "); use mode FILL, CLAMP, WRAP or REFLECT to read past the edges");
-    } else if (d == 0 && p.mode != SampleMode::kFILL) {
+    if (p.mode != SampleMode::kSTRICT_BOUNDS && d == 0 && p.mode != SampleMode::kFILL) {
       fail("mode", std::string(sample_mode_name(p.mode)) + " cannot sample axis " + std::to_string(i) +
                        " of the input " + x.str() + ": it is empty");
     }
   }
   return {TensorDesc{in[0].dtype, shape}};
+}
+
+std::string slice_bounds_problem(SampleMode mode, const Dims& input, const Dims& start, const Dims& shape,
+                                 const Dims& stride) {
+  if (mode != SampleMode::kSTRICT_BOUNDS) return "";
+  for (int i = 0; i < input.nb_dims && i < shape.nb_dims; ++i) {
+    int64_t d = input.d[i], n = shape.d[i];
+    if (d < 0 || n <= 0) continue;
+    for (int64_t c : {start.d[i], start.d[i] + (n - 1) * stride.d[i]})  // range checked by infer()
+      if (c < 0 || c >= d)
+        return "axis " + std::to_string(i) + " reads coordinate " + std::to_string(c) + ", outside the input " +
+               input.str() + " (start " + start.str() + ", shape " + shape.str() + ", stride " + stride.str() +
+               "); set mode to FILL, CLAMP, WRAP or REFLECT to read past the edges";
+  }
+  return "";
+}
+
+void SliceLayer::check_bounds(const Dims& input) const {
+  Dims start, shape, stride;
+  effective(&start, &shape, &stride);
+  std::string why = slice_bounds_problem(p.mode, input, start, shape, stride);
+  if (!why.empty()) fail("start/shape/stride", why);
 }
 
 SliceLayer* add_slice(Network& net, Tensor* input, const Dims& start, const Dims& shape, const Dims& stride) {

@@ -20,7 +20,9 @@ class ConcatenationLayer : public Layer {
 };
 
 /// Adds a concatenation of one or more tensors; the axis defaults, as in TensorRT, to rank - 3
-/// (the channel axis of NCHW) or 0 when the rank is below 3.
+/// (the channel axis of NCHW) or 0 when the rank is below 3. When the inputs cannot be joined on that
+/// axis but can on exactly one other, that axis is taken instead, so that TensorRT code which adds the
+/// layer and then sets `axis` works although every add_* validates at once.
 ConcatenationLayer* add_concatenation(Network& net, const std::vector<Tensor*>& inputs);
 
 }  // namespace torch2trt

@@ -41,7 +41,8 @@ class GatherLayer : public Layer {
 
 /// Adds a DEFAULT-mode gather of `data` along `axis` at `indices`.
 GatherLayer* add_gather(Network& net, Tensor* data, Tensor* indices, int32_t axis);
-/// Adds a gather in `mode` with axis 0 (TensorRT's add_gather_v2).
+/// Adds a gather in `mode` (TensorRT's add_gather_v2) with axis 0, or in ELEMENT mode with the one axis
+/// the indices fit when they do not fit axis 0 (TensorRT code sets `axis` after adding the layer).
 GatherLayer* add_gather_v2(Network& net, Tensor* data, Tensor* indices, GatherMode mode);
 
 /// Scatter modes; numeric values follow TensorRT's ScatterMode.
@@ -71,7 +72,8 @@ class ScatterLayer : public Layer {
   T2T_SERIALIZE_FIELDS(p.mode, p.axis)
 };
 
-/// Adds a scatter layer (axis 0).
+/// Adds a scatter layer with axis 0, or in ELEMENT mode with the one axis the indices fit when they do
+/// not fit axis 0 (TensorRT code sets `axis` after adding the layer).
 ScatterLayer* add_scatter(Network& net, Tensor* data, Tensor* indices, Tensor* updates, ScatterMode mode);
 
 }  // namespace torch2trt
