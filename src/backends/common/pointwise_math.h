@@ -140,11 +140,15 @@ T2T_HD T unary(UnaryOperation op, T x) {
     return x;
   } else {
     using U = std::make_unsigned_t<T>;
+    if (op == UnaryOperation::kNOT) return x == T(0) ? T(1) : T(0);
     // Through the unsigned type so the most negative value wraps to itself instead of overflowing.
     if (op == UnaryOperation::kNEG) return static_cast<T>(U(0) - static_cast<U>(x));
-    if (op == UnaryOperation::kABS) return x < T(0) ? static_cast<T>(U(0) - static_cast<U>(x)) : x;
-    if (op == UnaryOperation::kSIGN) return static_cast<T>((T(0) < x) - (x < T(0)));
-    if (op == UnaryOperation::kNOT) return x == T(0) ? T(1) : T(0);
+    if constexpr (std::is_signed_v<T>) {
+      if (op == UnaryOperation::kABS) return x < T(0) ? static_cast<T>(U(0) - static_cast<U>(x)) : x;
+      if (op == UnaryOperation::kSIGN) return static_cast<T>((T(0) < x) - (x < T(0)));
+    } else {
+      if (op == UnaryOperation::kSIGN) return x != T(0) ? T(1) : T(0);
+    }
     return x;
   }
 }
