@@ -180,6 +180,10 @@ class Network {
   void validate() const;
   /// Replaces every use of tensor `from` by `to` (for builder passes).
   void replace_uses(Tensor* from, Tensor* to);
+  /// Points input i of `l` at `t` without re-running shape rules (for passes: follow with topo_sort + reinfer).
+  void rewire_input(Layer* l, int i, Tensor* t) { l->inputs_.at(i) = t; }
+  /// Makes `to` the network output in `from`'s place (same position and name); `from` stays an internal tensor.
+  void replace_output(Tensor* from, Tensor* to);
   /// Reorders layers so each comes after the producers of its inputs (stable; for passes that add layers).
   void topo_sort();
 

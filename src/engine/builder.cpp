@@ -14,6 +14,7 @@ std::unique_ptr<Engine> Builder::build(const Network& src, const BuilderConfig& 
   Backend& backend = get_backend(dev, config.device_index);
   auto net = src.clone();
   if (config.optimization_level > 0) run_passes(*net, config);
+  assign_precision(*net, config);
   net->validate();
   // Every layer must have a kernel on the target: say which one does not, and why, before any file is written.
   for (int i = 0; i < net->num_layers(); ++i) {

@@ -291,6 +291,18 @@ void Network::remove_layers(const std::vector<Layer*>& dead) {
   set_index();
 }
 
+void Network::replace_output(Tensor* from, Tensor* to) {
+  auto it = std::find(outputs_.begin(), outputs_.end(), from);
+  if (it == outputs_.end()) throw InvalidArgument("replace_output: '" + from->name_ + "' is not a network output");
+  if (to->is_output_ || to->is_input_) throw InvalidArgument("replace_output: the new tensor is already a network input/output");
+  *it = to;
+  from->is_output_ = false;
+  to->is_output_ = true;
+  std::string name = from->name_;
+  from->name_ = name + "_inner";
+  to->name_ = name;
+}
+
 void Network::topo_sort() {
   std::set<const Tensor*> ready(inputs_.begin(), inputs_.end());
   std::vector<std::unique_ptr<Layer>> order;

@@ -17,6 +17,8 @@ struct Pass {
 
 /// The passes in the order the builder runs them.
 const std::vector<Pass>& builder_passes();
+/// Reduced precision (FP16/BF16 flags): runs once after the rewrite passes, at every optimization level.
+int assign_precision(Network& net, const BuilderConfig& config);
 /// Runs every pass until none changes the network (bounded number of rounds).
 void run_passes(Network& net, const BuilderConfig& config);
 

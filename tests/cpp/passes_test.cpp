@@ -144,5 +144,47 @@ TEST(Passes, RemoveDeadLayers) {
   expect_same_outputs(net, 4);
 }
 
+TEST(Passes, AssignPrecisionHalf) {
+  for (BuilderFlag flag : {BuilderFlag::kFP16, BuilderFlag::kBF16}) {
+    Network net;
+    Tensor* x = net.add_input("x", DataType::kFLOAT, Dims{2, 8});
+    Tensor* c = add_constant(net, Dims{1, 8}, Weights::f32(random(8, 9)))->output(0);
+    Tensor* a = add_elementwise(net, x, c, ElementWiseOperation::kSUM)->output(0);
+    auto* pinned = add_activation(net, a, ActivationType::kSIGMOID);
+    pinned->set_precision(DataType::kFLOAT);
+    Tensor* y = add_activation(net, pinned->output(0), ActivationType::kTANH)->output(0);
+    y->set_name("y");
+    net.mark_output(y);
+    BuilderConfig cfg;
+    cfg.set_flag(flag);
+    cfg.set_flag(BuilderFlag::kOBEY_PRECISION_CONSTRAINTS);
+    auto e = Builder().build(net, cfg);
+    const Network& opt = e->network();
+    EXPECT_EQ(e->io_dtype("x"), DataType::kFLOAT);
+    EXPECT_EQ(e->io_dtype("y"), DataType::kFLOAT);
+    DataType low = flag == BuilderFlag::kFP16 ? DataType::kHALF : DataType::kBF16;
+    int low_layers = 0, pinned_float = 0;
+    for (int i = 0; i < opt.num_layers(); ++i) {
+      const Layer* l = opt.layer(i);
+      if (l->kind() == LayerKind::kActivation && l->output(0)->dtype() == low) ++low_layers;
+      if (l->precision_is_set() && l->input(0)->dtype() == DataType::kFLOAT) ++pinned_float;
+    }
+    EXPECT_EQ(low_layers, 1);   // tanh runs reduced
+    EXPECT_EQ(pinned_float, 1);  // sigmoid pinned to float32 reads float32
+    auto xv = random(16, 3);
+    auto ctx = e->create_execution_context();
+    std::vector<float> out(16);
+    ctx->set_tensor_address("x", xv.data());
+    ctx->set_tensor_address("y", out.data());
+    ctx->enqueue(nullptr);
+    auto ref = run(net, xv, false);
+    double num = 0, den = 0;
+    for (int i = 0; i < 16; ++i) num += (out[i] - ref[i]) * (out[i] - ref[i]), den += ref[i] * ref[i];
+    double err = std::sqrt(num / den);
+    EXPECT_LE(err, 1e-2);
+    EXPECT_GT(err, 0.0);  // the reduced type was really used
+  }
+}
+
 }  // namespace
 }  // namespace torch2trt
