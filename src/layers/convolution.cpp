@@ -77,6 +77,13 @@ WindowExtent transposed_window_extent(PaddingMode mode, int64_t in, int64_t wind
   return e;
 }
 
+bool defers_errors(const Layer& l, bool provisional) {
+  if (!provisional) return false;
+  if (l.num_outputs() == 0) return true;  // being added
+  const Tensor* y = l.output(0);
+  return !y->is_output() && l.network() && l.network()->consumers(y).empty();
+}
+
 namespace {
 
 std::string dims_text(const Dims& d) { return d.str(); }
@@ -128,9 +135,20 @@ int check_params(const Layer& l, const ConvolutionParams& p, bool transposed) {
   return nsp;
 }
 
+// The num_groups a kernel of `count` values implies for C input and K output channels, or 0 if none does.
+int64_t implied_groups(int64_t count, int64_t c, int64_t k, int64_t kvol, bool transposed) {
+  int64_t fixed = transposed ? c * kvol : k * kvol;  // count = fixed * (K/g) or fixed * (C/g)
+  if (count <= 0 || fixed <= 0 || count % fixed != 0) return 0;
+  int64_t per_group = count / fixed, total = transposed ? k : c;
+  if (total % per_group != 0) return 0;
+  int64_t g = total / per_group;
+  return c % g == 0 && k % g == 0 ? g : 0;
+}
+
 // Validates the input against the parameters; returns the output dims (spatial extents -1 where unknown).
+// When `lenient`, the errors a later num_groups/padding/dilation may fix set *deferred instead.
 Dims check_input(const Layer& l, const ConvolutionParams& p, const TensorDesc& x, bool transposed, int nsp,
-                 std::vector<WindowExtent>* extents) {
+                 std::vector<WindowExtent>* extents, bool lenient, bool* deferred) {
   const char* kind = transposed ? "deconvolution" : "convolution";
   if (x.dims.nb_dims != nsp + 2)
     l.fail("input", std::string("a ") + std::to_string(nsp) + "-D " + kind + " needs a rank-" + std::to_string(nsp + 2) +
@@ -146,11 +164,15 @@ Dims check_input(const Layer& l, const ConvolutionParams& p, const TensorDesc& x
   for (int i = 0; i < nsp; ++i) kvol *= p.kernel_size.d[i];
   int64_t k = p.num_output_maps, g = p.num_groups;
   int64_t expect = transposed ? c * (k / g) * kvol : k * (c / g) * kvol;
-  if (p.kernel.count != expect)
+  int64_t implied = p.kernel.count != expect ? implied_groups(p.kernel.count, c, k, kvol, transposed) : 0;
+  if (p.kernel.count != expect && lenient && implied > 0)
+    *deferred = true;
+  else if (p.kernel.count != expect)
     l.fail("kernel", "expected " + std::string(transposed ? "C*(K/groups)*prod(kernel_size) = " : "K*(C/groups)*prod(kernel_size) = ") +
                          std::to_string(expect) + " values for input " + dims_text(x.dims) + ", num_output_maps " +
                          std::to_string(k) + ", num_groups " + std::to_string(g) + ", kernel_size " +
-                         dims_text(p.kernel_size) + "; got " + std::to_string(p.kernel.count));
+                         dims_text(p.kernel_size) + "; got " + std::to_string(p.kernel.count) +
+                         (implied > 0 ? " (that size fits num_groups = " + std::to_string(implied) + ")" : ""));
   Dims out = x.dims;
   out.d[1] = k;
   extents->clear();
@@ -167,16 +189,21 @@ Dims check_input(const Layer& l, const ConvolutionParams& p, const TensorDesc& x
                                    ") in spatial dimension " + std::to_string(i));
     } else {
       e = forward_window_extent(p.padding_mode, in, win, p.stride.d[i], p.pre_padding.d[i], p.post_padding.d[i], false);
-      if (in >= 0 && in + e.pre + e.post < win)
-        l.fail("input", "spatial dimension " + std::to_string(i) + " of input " + dims_text(x.dims) + " is " +
-                            std::to_string(in) + " with padding " + std::to_string(e.pre) + "+" + std::to_string(e.post) +
-                            ", smaller than the dilated kernel extent " + std::to_string(win));
     }
-    if (in >= 0 && e.out < 1)
+    bool no_fit = !transposed && in >= 0 && in + e.pre + e.post < win;
+    if (lenient && in >= 0 && (no_fit || e.out < 1)) {
+      e.out = -1;  // padding or dilation set later may fix it
+      *deferred = true;
+    } else if (no_fit) {
+      l.fail("input", "spatial dimension " + std::to_string(i) + " of input " + dims_text(x.dims) + " is " +
+                          std::to_string(in) + " with padding " + std::to_string(e.pre) + "+" + std::to_string(e.post) +
+                          ", smaller than the dilated kernel extent " + std::to_string(win));
+    } else if (in >= 0 && e.out < 1) {
       l.fail("input", "spatial dimension " + std::to_string(i) + " of input " + dims_text(x.dims) +
                           " gives an output extent of " + std::to_string(e.out) + " (kernel " + dims_text(p.kernel_size) +
                           ", stride " + dims_text(p.stride) + ", padding " + dims_text(p.pre_padding) + "/" +
                           dims_text(p.post_padding) + ")");
+    }
     out.d[2 + i] = e.out;
     extents->push_back(e);
   }
@@ -184,11 +211,13 @@ Dims check_input(const Layer& l, const ConvolutionParams& p, const TensorDesc& x
 }
 
 std::vector<TensorDesc> infer_conv(const Layer& l, const ConvolutionParams& p, const std::vector<TensorDesc>& in,
-                                   bool transposed) {
+                                   bool transposed, bool* provisional) {
   if (in.size() != 1) l.fail("inputs", "expects 1 input, got " + std::to_string(in.size()));
   int nsp = check_params(l, p, transposed);
   std::vector<WindowExtent> ext;
-  Dims out = check_input(l, p, in[0], transposed, nsp, &ext);
+  bool deferred = false;
+  Dims out = check_input(l, p, in[0], transposed, nsp, &ext, defers_errors(l, *provisional), &deferred);
+  if (!deferred) *provisional = false;
   return {TensorDesc{in[0].dtype, out}};
 }
 
@@ -196,7 +225,8 @@ ConvolutionGeometry geometry_of(const Layer& l, const ConvolutionParams& p, cons
   if (!x.is_static()) l.fail("input", "geometry needs concrete dims, got " + dims_text(x));
   int nsp = check_params(l, p, transposed);
   std::vector<WindowExtent> ext;
-  check_input(l, p, TensorDesc{DataType::kFLOAT, x}, transposed, nsp, &ext);
+  bool deferred = false;
+  check_input(l, p, TensorDesc{DataType::kFLOAT, x}, transposed, nsp, &ext, false, &deferred);
   ConvolutionGeometry g;
   g.nsp = nsp;
   g.batch = x.d[0];
@@ -229,13 +259,13 @@ void set_defaults(ConvolutionParams& p, int64_t k, const Dims& kernel_shape, con
 }  // namespace
 
 std::vector<TensorDesc> ConvolutionLayer::infer(const std::vector<TensorDesc>& in) const {
-  return infer_conv(*this, p, in, false);
+  return infer_conv(*this, p, in, false, &provisional);
 }
 
 ConvolutionGeometry ConvolutionLayer::geometry(const Dims& input) const { return geometry_of(*this, p, input, false); }
 
 std::vector<TensorDesc> DeconvolutionLayer::infer(const std::vector<TensorDesc>& in) const {
-  return infer_conv(*this, p, in, true);
+  return infer_conv(*this, p, in, true, &provisional);
 }
 
 ConvolutionGeometry DeconvolutionLayer::geometry(const Dims& input) const { return geometry_of(*this, p, input, true); }
@@ -244,6 +274,7 @@ ConvolutionLayer* add_convolution_nd(Network& net, Tensor* input, int64_t num_ou
                                      const Weights& kernel, const Weights& bias) {
   auto l = std::make_unique<ConvolutionLayer>();
   set_defaults(l->p, num_output_maps, kernel_shape, kernel, bias);
+  l->provisional = true;
   return net.add(std::move(l), {input}, "add_convolution_nd");
 }
 
@@ -253,6 +284,7 @@ DeconvolutionLayer* add_deconvolution_nd(Network& net, Tensor* input, int64_t nu
   set_defaults(l->p, num_output_maps, kernel_shape, kernel, bias);
   l->p.output_padding.nb_dims = kernel_shape.nb_dims;
   for (int i = 0; i < kernel_shape.nb_dims && i < kMaxDims; ++i) l->p.output_padding.d[i] = 0;
+  l->provisional = true;
   return net.add(std::move(l), {input}, "add_deconvolution_nd");
 }
 

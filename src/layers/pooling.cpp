@@ -24,7 +24,8 @@ void check_list(const Layer& l, const char* arg, const Dims& d, int nsp, int64_t
 }
 
 // Validates parameters and input; fills the per-dimension extents and returns the output dims.
-Dims check(const PoolingLayer& l, const TensorDesc& x, std::vector<WindowExtent>* ext) {
+// When `lenient`, an output extent < 1 (padding set later may fix it) sets *deferred and gives -1.
+Dims check(const PoolingLayer& l, const TensorDesc& x, std::vector<WindowExtent>* ext, bool lenient, bool* deferred) {
   const PoolingParams& p = l.p;
   int type = static_cast<int>(p.type);
   if (type < 0 || type >= kNumPoolingTypes) l.fail("type", "unknown pooling type " + std::to_string(type));
@@ -88,11 +89,15 @@ Dims check(const PoolingLayer& l, const TensorDesc& x, std::vector<WindowExtent>
     } else {
       int64_t win = p.dilation.d[i] * (p.window_size.d[i] - 1) + 1;
       e = forward_window_extent(p.padding_mode, in, win, p.stride.d[i], p.pre_padding.d[i], p.post_padding.d[i], true);
-      if (in >= 0 && e.out < 1)
+      if (in >= 0 && e.out < 1 && lenient) {
+        e.out = -1;
+        *deferred = true;
+      } else if (in >= 0 && e.out < 1) {
         l.fail("input", "spatial dimension " + std::to_string(i) + " of input " + x.dims.str() + " is " +
                             std::to_string(in) + ": too small for window " + p.window_size.str() + " (dilation " +
                             p.dilation.str() + ", padding " + p.pre_padding.str() + "/" + p.post_padding.str() +
                             ") — the output extent would be " + std::to_string(e.out));
+      }
     }
     out.d[first + i] = e.out;
     ext->push_back(e);
@@ -105,13 +110,17 @@ Dims check(const PoolingLayer& l, const TensorDesc& x, std::vector<WindowExtent>
 std::vector<TensorDesc> PoolingLayer::infer(const std::vector<TensorDesc>& in) const {
   if (in.size() != 1) fail("inputs", "expects 1 input, got " + std::to_string(in.size()));
   std::vector<WindowExtent> ext;
-  return {TensorDesc{in[0].dtype, check(*this, in[0], &ext)}};
+  bool deferred = false;
+  Dims out = check(*this, in[0], &ext, defers_errors(*this, provisional), &deferred);
+  if (!deferred) provisional = false;
+  return {TensorDesc{in[0].dtype, out}};
 }
 
 PoolingGeometry PoolingLayer::geometry(const Dims& x) const {
   if (!x.is_static()) fail("input", "geometry needs concrete dims, got " + x.str());
   std::vector<WindowExtent> ext;
-  Dims out = check(*this, TensorDesc{DataType::kFLOAT, x}, &ext);
+  bool deferred = false;
+  Dims out = check(*this, TensorDesc{DataType::kFLOAT, x}, &ext, false, &deferred);
   PoolingGeometry g;
   g.nsp = static_cast<int>(ext.size());
   int first = x.nb_dims - g.nsp;
@@ -137,6 +146,7 @@ PoolingLayer* add_pooling_nd(Network& net, Tensor* input, PoolingType type, cons
   l->p.window_size = l->p.stride = window_size;
   l->p.dilation.nb_dims = l->p.pre_padding.nb_dims = l->p.post_padding.nb_dims = nsp;
   for (int i = 0; i < nsp; ++i) l->p.dilation.d[i] = 1, l->p.pre_padding.d[i] = l->p.post_padding.d[i] = 0;
+  l->provisional = true;
   return net.add(std::move(l), {input}, "add_pooling_nd");
 }
 

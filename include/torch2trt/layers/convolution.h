@@ -39,6 +39,10 @@ WindowExtent forward_window_extent(PaddingMode mode, int64_t in, int64_t window,
 WindowExtent transposed_window_extent(PaddingMode mode, int64_t in, int64_t window, int64_t stride, int64_t pre,
                                       int64_t post, int64_t output_padding);
 
+/// True while a window layer fresh from add_*_nd may defer errors (see ConvolutionLayer::provisional):
+/// it is provisional and its output is neither used by a layer nor a network output.
+bool defers_errors(const Layer& layer, bool provisional);
+
 /// Parameters shared by convolution and deconvolution. Every Dims field has one entry per spatial dimension.
 struct ConvolutionParams {
   int64_t num_output_maps = 0;  ///< output channels K
@@ -68,6 +72,12 @@ class ConvolutionLayer : public Layer {
  public:
   ConvolutionLayer() : Layer(LayerKind::kConvolution) {}
   ConvolutionParams p;
+  /// Set by add_*_nd and cleared once the parameters are valid together. TensorRT converters set
+  /// num_groups, padding and dilation after adding the layer, so until then a kernel whose size implies
+  /// another num_groups, or an input smaller than the window, gives -1 extents instead of an error.
+  /// The error is raised once the output is used or marked and the shape rule runs again (at the latest
+  /// when the network is built). Not serialized: loaded layers are always strict.
+  mutable bool provisional = false;
   std::vector<TensorDesc> infer(const std::vector<TensorDesc>& in) const override;
   /// Resolved geometry for static input dims (throws like infer() on invalid parameters).
   ConvolutionGeometry geometry(const Dims& input) const;
@@ -80,6 +90,8 @@ class DeconvolutionLayer : public Layer {
  public:
   DeconvolutionLayer() : Layer(LayerKind::kDeconvolution) {}
   ConvolutionParams p;
+  /// See ConvolutionLayer::provisional.
+  mutable bool provisional = false;
   std::vector<TensorDesc> infer(const std::vector<TensorDesc>& in) const override;
   /// Resolved geometry for static input dims (pre/post_eff are the padding removed from the full output).
   ConvolutionGeometry geometry(const Dims& input) const;

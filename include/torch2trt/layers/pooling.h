@@ -48,6 +48,9 @@ class PoolingLayer : public Layer {
  public:
   PoolingLayer() : Layer(LayerKind::kPooling) {}
   PoolingParams p;
+  /// Set by add_pooling_nd: until the parameters are first valid together, an input smaller than the
+  /// window (padding set later) gives -1 extents; see ConvolutionLayer::provisional.
+  mutable bool provisional = false;
   std::vector<TensorDesc> infer(const std::vector<TensorDesc>& in) const override;
   /// Resolved geometry for static input dims (throws like infer() on invalid parameters).
   PoolingGeometry geometry(const Dims& input) const;

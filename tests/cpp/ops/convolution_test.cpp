@@ -390,7 +390,18 @@ TEST(Convolution, ErrorsNameTheArgument) {
   }, {"num_groups", "num_output_maps 5"});
   expect_invalid([&] { add_convolution_nd(n, x, 16, Dims{3, 3}, k(100), Weights()); }, {"kernel", "576", "100", "(1, 4, 8, 8)"});
   expect_invalid([&] { add_convolution_nd(n, x, 16, Dims{3, 3}, k(576), k(15)); }, {"bias", "16", "15"});
-  expect_invalid([&] { add_convolution_nd(n, x, 2, Dims{9, 3}, k(2 * 4 * 27), Weights()); }, {"input", "(1, 4, 8, 8)"});
+  expect_invalid([&] {
+    add_raw<ConvolutionLayer>(n, x, [&](ConvolutionLayer& l) {
+      l.p.num_output_maps = 2, l.p.kernel_size = Dims{9, 3}, l.p.stride = l.p.dilation = Dims{1, 1};
+      l.p.pre_padding = l.p.post_padding = Dims{0, 0}, l.p.kernel = k(2 * 4 * 27);
+    });
+  }, {"input", "(1, 4, 8, 8)", "9"});
+  expect_invalid([&] {
+    add_raw<ConvolutionLayer>(n, x, [&](ConvolutionLayer& l) {
+      l.p.num_output_maps = 2, l.p.kernel_size = Dims{3, 3}, l.p.stride = Dims{1, 1}, l.p.dilation = Dims{4, 1};
+      l.p.pre_padding = l.p.post_padding = Dims{0, 0}, l.p.kernel = k(2 * 4 * 9);
+    });
+  }, {"input", "dilated kernel extent 9"});
   expect_invalid([&] { add_convolution_nd(n, x, 2, Dims{3}, k(2 * 4 * 3), Weights()); }, {"input", "rank-3", "(1, 4, 8, 8)"});
   expect_invalid([&] { add_convolution_nd(n, x, 2, Dims{3, 3, 3, 3}, k(2 * 4 * 81), Weights()); }, {"kernel_size"});
   expect_invalid([&] {
@@ -413,6 +424,47 @@ TEST(Convolution, ErrorsNameTheArgument) {
   Tensor* xc = n.add_input("xc", DataType::kFLOAT, Dims{1, -1, 8, 8});
   expect_invalid([&] { add_convolution_nd(n, xc, 1, Dims{1, 1}, k(4), Weights()); }, {"input", "channel"});
   EXPECT_EQ(n.num_layers(), 0);
+}
+
+// TensorRT converters add the layer, then set stride, padding, dilation and num_groups. Until the
+// parameters are valid together the layer gives -1 extents; afterwards every change is checked at once.
+TEST(Convolution, ProvisionalUntilValid) {
+  Network n;
+  Tensor* x = n.add_input("x", DataType::kFLOAT, Dims{1, 32, 2, 2});
+  auto k = [](int64_t count) { return Weights::f32(std::vector<float>(static_cast<size_t>(count), 1.f)); };
+  auto* l = add_convolution_nd(n, x, 32, Dims{3, 3}, k(32 * 9), Weights());  // depthwise: groups set below
+  EXPECT_TRUE(l->provisional);
+  EXPECT_EQ(l->output(0)->dims(), (Dims{1, 32, -1, -1}));
+  auto set = [&](auto f, auto undo) {
+    f();
+    l->changed(undo);
+  };
+  set([&] { l->p.stride = Dims{2, 2}; }, [] {});
+  set([&] { l->p.pre_padding = l->p.post_padding = Dims{1, 1}; }, [] {});
+  EXPECT_TRUE(l->provisional);  // the kernel still implies 32 groups
+  EXPECT_EQ(l->output(0)->dims(), (Dims{1, 32, 1, 1}));
+  set([&] { l->p.num_groups = 32; }, [] {});
+  EXPECT_FALSE(l->provisional);
+  EXPECT_EQ(l->output(0)->dims(), (Dims{1, 32, 1, 1}));
+  // Now strict: removing the padding is refused and undone.
+  expect_invalid([&] {
+    set([&] { l->p.pre_padding = l->p.post_padding = Dims{0, 0}; }, [&] { l->p.pre_padding = l->p.post_padding = Dims{1, 1}; });
+  }, {"input", "(1, 32, 2, 2)"});
+  EXPECT_EQ(l->output(0)->dims(), (Dims{1, 32, 1, 1}));
+  // A size no num_groups explains is refused at once, with the sizes.
+  expect_invalid([&] { add_convolution_nd(n, x, 32, Dims{3, 3}, k(31 * 9), Weights()); }, {"kernel", "279"});
+  // A kernel for 4 groups, but num_groups never set: reported when the network is built, naming the layer.
+  auto* bad = add_convolution_nd(n, x, 8, Dims{1, 1}, k(8 * 8), Weights());
+  bad->set_name("conv_g4");
+  auto* act = add_activation(n, bad->output(0), ActivationType::kRELU);
+  EXPECT_EQ(act->output(0)->dims(), (Dims{1, 8, 2, 2}));
+  act->output(0)->set_name("y");
+  n.mark_output(act->output(0));
+  n.mark_output(l->output(0));
+  l->output(0)->set_name("z");
+  expect_invalid([&] { Builder().build_serialized(n, BuilderConfig()); }, {"conv_g4", "kernel", "num_groups = 4"});
+  set([&] { bad->p.num_groups = 4; }, [] {});
+  EXPECT_NO_THROW(Builder().build_serialized(n, BuilderConfig()));
 }
 
 TEST(Deconvolution, ErrorsNameTheArgument) {

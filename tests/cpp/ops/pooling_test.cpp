@@ -205,6 +205,24 @@ TEST(Pooling, ImplementationChoice) {
   }
 }
 
+// As for convolution: padding set after add_pooling_nd may make a too-small input valid.
+TEST(Pooling, ProvisionalUntilValid) {
+  Network n;
+  Tensor* x = n.add_input("x", DataType::kFLOAT, Dims{1, 3, 2, 2});
+  auto* l = add_pooling_nd(n, x, PoolingType::kMAX, Dims{3, 3});
+  EXPECT_EQ(l->output(0)->dims(), (Dims{1, 3, -1, -1}));
+  l->p.stride = Dims{2, 2};
+  l->p.pre_padding = l->p.post_padding = Dims{1, 1};
+  l->changed([] {});
+  EXPECT_FALSE(l->provisional);
+  EXPECT_EQ(l->output(0)->dims(), (Dims{1, 3, 1, 1}));
+  auto* l2 = add_pooling_nd(n, x, PoolingType::kAVERAGE, Dims{3, 3});
+  l2->set_name("pool_too_big");
+  l2->output(0)->set_name("y");
+  n.mark_output(l2->output(0));
+  expect_invalid([&] { Builder().build_serialized(n, BuilderConfig()); }, {"pool_too_big", "input", "(1, 3, 2, 2)"});
+}
+
 TEST(Pooling, ErrorsNameTheArgument) {
   Network n;
   Tensor* x = n.add_input("x", DataType::kFLOAT, Dims{1, 3, 8, 8});
