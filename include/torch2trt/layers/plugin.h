@@ -8,9 +8,9 @@ namespace torch2trt {
 
 /// Parameters of a plugin layer: which plugin, and its opaque field bytes.
 struct PluginParams {
-  std::string name;
-  std::string version = "1";
-  PluginFields fields;
+  std::string name;           ///< registry name
+  std::string version = "1";  ///< registry version
+  PluginFields fields;        ///< parameter bytes, handed to the plugin's shape rule and kernel factories
 };
 
 /// Runs a registered plugin. Its shape rule decides the outputs; a plugin that is not registered in this

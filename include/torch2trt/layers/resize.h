@@ -11,7 +11,9 @@ enum class InterpolationMode : int32_t {
   kLINEAR = 1,   ///< linear / bilinear / trilinear: separable 2-tap interpolation on every resized dim
   kCUBIC = 2,    ///< separable 4-tap cubic convolution with coefficient `cubic_coeff` (Keys kernel)
 };
+/// Number of InterpolationMode values (for validation).
 constexpr int kNumInterpolationModes = 3;
+/// "NEAREST", "LINEAR", "CUBIC".
 const char* interpolation_mode_name(InterpolationMode m);
 
 /// How an output index maps to a source coordinate; values follow TensorRT.
@@ -21,7 +23,9 @@ enum class ResizeCoordinateTransformation : int32_t {
   kASYMMETRIC = 1,     ///< x = dst * s                       (PyTorch "nearest")
   kHALF_PIXEL = 2,     ///< x = (dst + 0.5) * s - 0.5         (PyTorch align_corners=False, "nearest-exact")
 };
+/// Number of ResizeCoordinateTransformation values (for validation).
 constexpr int kNumResizeCoordinateTransformations = 3;
+/// "ALIGN_CORNERS", "ASYMMETRIC", "HALF_PIXEL".
 const char* resize_coordinate_transformation_name(ResizeCoordinateTransformation t);
 
 /// Which coordinate an output extent of 1 samples; values follow TensorRT's ResizeSelector.
@@ -29,6 +33,7 @@ enum class ResizeSelector : int32_t {
   kFORMULA = 0,  ///< the coordinate transformation's formula
   kUPPER = 1,    ///< source coordinate 0 (the upper-left pixel)
 };
+/// Number of ResizeSelector values (for validation).
 constexpr int kNumResizeSelectors = 2;
 
 /// How NEAREST rounds a fractional source coordinate; values follow TensorRT.
@@ -38,6 +43,7 @@ enum class ResizeRoundMode : int32_t {
   kFLOOR = 2,      ///< floor(x)        (PyTorch "nearest" with ASYMMETRIC)
   kCEIL = 3,       ///< ceil(x)
 };
+/// Number of ResizeRoundMode values (for validation).
 constexpr int kNumResizeRoundModes = 4;
 
 /// Parameters of a resize layer. Set at most one of `shape` and `scales`; with neither the output
@@ -45,10 +51,10 @@ constexpr int kNumResizeRoundModes = 4;
 struct ResizeParams {
   Dims shape;                  ///< output extents (rank 0: unset); the mapping uses s = in / out
   std::vector<double> scales;  ///< per-dim factors (empty: unset): out = floor(in * scale), mapping s = 1 / scale
-  InterpolationMode mode = InterpolationMode::kNEAREST;
+  InterpolationMode mode = InterpolationMode::kNEAREST;  ///< TensorRT's resize_mode
   ResizeCoordinateTransformation coordinate_transformation = ResizeCoordinateTransformation::kASYMMETRIC;
   ResizeSelector selector_for_single_pixel = ResizeSelector::kFORMULA;
-  ResizeRoundMode nearest_rounding = ResizeRoundMode::kFLOOR;
+  ResizeRoundMode nearest_rounding = ResizeRoundMode::kFLOOR;  ///< NEAREST only
   float cubic_coeff = -0.75f;    ///< the "A" of the cubic convolution kernel (PyTorch uses -0.75)
   bool exclude_outside = false;  ///< CUBIC: taps outside the input get weight 0, the others are renormalised
 };
