@@ -114,6 +114,31 @@ def test_resize_matches_interpolate(mode, shape, kw, align_corners):
         assert rel_l2(got, want) <= 1e-5
 
 
+@pytest.mark.parametrize("mode,align_corners", [("nearest", None), ("nearest-exact", None), ("linear", False),
+                                                  ("linear", True), ("bicubic", False), ("bicubic", True)])
+def test_resize_sweep_of_extents_and_scales(mode, align_corners):
+    # Many in/out pairs, so that float32 rounding of source coordinates is checked where ties occur.
+    torch.manual_seed(6)
+    failures = []
+    for n in [1, 2, 3, 5, 7, 8, 13, 16]:
+        shape = (1, 2, 3, n) if mode == "bicubic" else (1, 2, n)
+        x = torch.randn(*shape)
+        args = [dict(size=o) for o in [1, 2, 3, 4, 6, 9, 10, 14, 17, 26, 32]]
+        args += [dict(scale_factor=s) for s in [0.3, 0.5, 0.7, 0.75, 1.1, 1.3, 1.5, 2.0, 2.1, 2.5, 3.0, 1 / 3, 2 / 3]
+                 if math.floor(n * s) >= 1]
+        for kw in args:
+            if mode == "bicubic":  # torch's bicubic is 2-D only: resample the last dim, keep the other
+                kw = {k: (3, v) if k == "size" else (1.0, v) for k, v in kw.items()}
+            want = F.interpolate(x, mode=mode, align_corners=align_corners, **kw)
+            got = build_and_run(lambda net, t: add_interpolate(net, t, shape, mode=mode, align_corners=align_corners,
+                                                               **kw), [x])
+            ok = got.shape == want.shape and (torch.equal(got, want) if mode.startswith("nearest")
+                                              else rel_l2(got, want) <= 1e-5)
+            if not ok:
+                failures.append((n, kw))
+    assert not failures
+
+
 def test_resize_linear_unchanged_extent_quirk():
     # scale_factor 1.3 on an extent of 2 keeps 2: torch copies that dim; the layer with scale 1.3 would not.
     x = torch.randn(1, 1, 2, 6)
