@@ -38,9 +38,16 @@ class ExecutionContext {
     std::string name, kind, impl;
   };
   std::vector<LayerInfo> layer_info() const;
+  /// Turns graph replay (CUDA graphs) on or off for this context; on by default unless the engine was
+  /// built with DISABLE_CUDA_GRAPHS. Replay starts on the second run with the same shapes, addresses and stream.
+  void set_graphs_enabled(bool on);
+  /// True when the last enqueue replayed a captured graph.
+  bool last_run_replayed() const { return replayed_; }
 
  private:
   void prepare();
+  void run_layers(void* stream);
+  void drop_graph();
   const Engine& engine_;
   Backend& backend_;
   std::vector<std::unique_ptr<Kernel>> kernels_;
@@ -55,6 +62,11 @@ class ExecutionContext {
   size_t arena_size_ = 0;
   void* workspace_ = nullptr;
   size_t workspace_size_ = 0;
+  // Graph replay state: the captured graph is valid for one set of I/O addresses and one stream.
+  bool graphs_enabled_ = true;
+  bool replayed_ = false;
+  void* graph_ = nullptr;
+  std::vector<void*> graph_key_, last_key_;
 };
 
 /// Reads engine files (TensorRT's IRuntime).

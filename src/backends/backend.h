@@ -1,6 +1,7 @@
 // The backend contract: what a device (CPU, CUDA) must provide to run an engine's layers.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,16 @@ class Backend {
   virtual void upload(void* dst, const void* src, size_t bytes) = 0;
   virtual void download(void* dst, const void* src, size_t bytes) = 0;
   virtual void synchronize(void* stream) = 0;
+
+  /// Graph replay (CUDA graphs). `capture` records the work `run(s)` enqueues on a capture stream `s`
+  /// and returns a replayable handle, or null when this backend cannot capture it (nothing ran then).
+  virtual void* graph_capture(void* stream, const std::function<void(void* capture_stream)>& run) {
+    (void)stream, (void)run;
+    return nullptr;
+  }
+  /// Replays a captured graph on `stream`.
+  virtual void graph_launch(void* graph, void* stream) { (void)graph, (void)stream; }
+  virtual void graph_destroy(void* graph) { (void)graph; }
 };
 
 /// The CPU backend (always built).

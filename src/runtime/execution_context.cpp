@@ -12,6 +12,7 @@ size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
 }  // namespace
 
 ExecutionContext::ExecutionContext(const Engine& engine) : engine_(engine), backend_(engine.backend()) {
+  graphs_enabled_ = !engine.config().get_flag(BuilderFlag::kDISABLE_CUDA_GRAPHS);
   const Network& net = engine_.network();
   for (int i = 0; i < net.num_layers(); ++i) {
     const Layer* l = net.layer(i);
@@ -22,6 +23,7 @@ ExecutionContext::ExecutionContext(const Engine& engine) : engine_(engine), back
 }
 
 ExecutionContext::~ExecutionContext() {
+  drop_graph();
   if (arena_) backend_.release(arena_);
   if (workspace_) backend_.release(workspace_);
 }
@@ -65,8 +67,21 @@ Dims ExecutionContext::tensor_shape(const std::string& name) {
   return descs_[engine_.network().find_io(name)->index()].dims;
 }
 
+void ExecutionContext::set_graphs_enabled(bool on) {
+  graphs_enabled_ = on;
+  if (!on) drop_graph();
+}
+
+void ExecutionContext::drop_graph() {
+  if (graph_) backend_.graph_destroy(graph_);
+  graph_ = nullptr;
+  graph_key_.clear();
+  last_key_.clear();
+}
+
 void ExecutionContext::prepare() {
   if (!dirty_) return;
+  drop_graph();
   const Network& net = engine_.network();
   descs_.assign(net.num_tensors(), TensorDesc{});
   for (int i = 0; i < net.num_inputs(); ++i) {
@@ -168,6 +183,36 @@ void ExecutionContext::prepare() {
 
 void ExecutionContext::enqueue(void* stream) {
   prepare();
+  replayed_ = false;
+  if (graphs_enabled_ && backend_.device() != DeviceKind::kCPU) {
+    // The key: every I/O address and the stream. A graph replays only what it captured.
+    std::vector<void*> key;
+    const Network& net = engine_.network();
+    for (int i = 0; i < net.num_inputs(); ++i) key.push_back(tensor_address(net.input(i)->name()));
+    for (int i = 0; i < net.num_outputs(); ++i) key.push_back(tensor_address(net.output(i)->name()));
+    key.push_back(stream);
+    if (graph_ && key == graph_key_) {
+      backend_.graph_launch(graph_, stream);
+      replayed_ = true;
+      return;
+    }
+    if (key == last_key_) {
+      drop_graph();
+      graph_ = backend_.graph_capture(stream, [&](void* s) { run_layers(s); });
+      if (graph_) {
+        graph_key_ = key;
+        backend_.graph_launch(graph_, stream);
+        replayed_ = true;
+        return;
+      }
+      graphs_enabled_ = false;  // this engine's kernels cannot be captured: run them directly from now on
+    }
+    last_key_ = key;
+  }
+  run_layers(stream);
+}
+
+void ExecutionContext::run_layers(void* stream) {
   const Network& net = engine_.network();
   auto io_ptr = [&](const Tensor* t) -> void* {
     auto it = addresses_.find(t->name());
