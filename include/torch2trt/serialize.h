@@ -62,6 +62,13 @@ class Reader {
   }
   template <class T>
   std::enable_if_t<std::is_arithmetic_v<T> || std::is_enum_v<T>> get(T& v) { raw(&v, sizeof(T)); }
+  // A bool read as its raw byte would be undefined for values other than 0 and 1 (corrupt files).
+  void get(bool& b) {
+    uint8_t v;
+    get(v);
+    if (v > 1) bad("a boolean of value " + std::to_string(v));
+    b = v != 0;
+  }
   void get(std::string& s) {
     uint64_t n;
     get(n);

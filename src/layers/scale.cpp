@@ -12,6 +12,7 @@ const char* scale_mode_name(ScaleMode m) {
 }
 
 int64_t ScaleLayer::weights_count(const Dims& d) const {
+  if (p.mode != ScaleMode::kUNIFORM && (p.channel_axis < 0 || p.channel_axis >= d.nb_dims)) return -1;
   switch (p.mode) {
     case ScaleMode::kUNIFORM: return 1;
     case ScaleMode::kCHANNEL: return d.d[p.channel_axis];

@@ -32,7 +32,8 @@ class ScaleLayer : public Layer {
   ScaleLayer() : Layer(LayerKind::kScale) {}
   ScaleParams p;
   std::vector<TensorDesc> infer(const std::vector<TensorDesc>& in) const override;
-  /// Number of values each non-empty weights array must hold for input dims `d` (-1 if not yet known).
+  /// Number of values each non-empty weights array must hold for input dims `d` (-1 if not yet known or
+  /// channel_axis is not a dimension of `d`).
   int64_t weights_count(const Dims& d) const;
   T2T_SERIALIZE_FIELDS(p.mode, p.shift, p.scale, p.power, p.channel_axis)
 };

@@ -137,5 +137,16 @@ TEST(Reduce, ErrorsNameTheArgument) {
   EXPECT_EQ(add_reduce(n, dyn, R::kAVG, 2, false)->output(0)->dims(), (Dims{-1, 5}));
 }
 
+TEST(Reduce, CorruptKeepDimsFlagIsRefused) {
+  // keep_dims is a bool in engine files: a byte other than 0 or 1 means corruption, not "true".
+  ReduceLayer l;
+  Writer w;
+  l.save(w);
+  ASSERT_EQ(w.buf.size(), sizeof(int32_t) + sizeof(uint32_t) + 1);
+  w.buf.back() = 7;
+  Reader r(w.buf.data(), w.buf.size());
+  EXPECT_THROW(l.load(r), EngineFormatError);
+}
+
 }  // namespace
 }  // namespace t2t_test
