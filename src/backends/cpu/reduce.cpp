@@ -162,13 +162,15 @@ void reduce_int(ReduceOperation op, const T* x, const Dims& d, uint32_t mask, T*
   // Sums and products wrap like the fixed-width type (computed unsigned to avoid signed overflow).
   auto wrap = [](uint64_t a, int64_t) { return static_cast<T>(static_cast<int64_t>(a)); };
   auto same = [](T a, int64_t) { return a; };
+  auto u64 = [](auto v) { return static_cast<uint64_t>(static_cast<int64_t>(v)); };
   switch (op) {
     case ReduceOperation::kSUM:
-      return reduce<T, uint64_t>(x, d, mask, y, 0, [](uint64_t a, auto v) { return a + static_cast<uint64_t>(static_cast<int64_t>(v)); }, wrap);
+      return reduce<T, uint64_t>(x, d, mask, y, 0, [u64](uint64_t a, auto v) { return a + u64(v); }, wrap);
     case ReduceOperation::kPROD:
-      return reduce<T, uint64_t>(x, d, mask, y, 1, [](uint64_t a, auto v) { return a * static_cast<uint64_t>(static_cast<int64_t>(v)); }, wrap);
+      return reduce<T, uint64_t>(x, d, mask, y, 1, [u64](uint64_t a, auto v) { return a * u64(v); }, wrap);
     case ReduceOperation::kMAX:
-      return reduce<T, T>(x, d, mask, y, std::numeric_limits<T>::lowest(), [](T a, T v) { return v > a ? v : a; }, same);
+      return reduce<T, T>(x, d, mask, y, std::numeric_limits<T>::lowest(), [](T a, T v) { return v > a ? v : a; },
+                          same);
     case ReduceOperation::kMIN:
       return reduce<T, T>(x, d, mask, y, std::numeric_limits<T>::max(), [](T a, T v) { return v < a ? v : a; }, same);
     case ReduceOperation::kAVG: break;  // rejected by the shape rule and by make_Reduce
@@ -198,7 +200,8 @@ class ReduceKernel : public Kernel {
 std::unique_ptr<Kernel> make_Reduce(const ReduceLayer& l, const std::vector<TensorDesc>& in,
                                     const std::vector<TensorDesc>&, std::string* why) {
   DataType t = in[0].dtype;
-  bool ok = t == DataType::kFLOAT || ((t == DataType::kINT32 || t == DataType::kINT64) && l.p.op != ReduceOperation::kAVG);
+  bool is_int = t == DataType::kINT32 || t == DataType::kINT64;
+  bool ok = t == DataType::kFLOAT || (is_int && l.p.op != ReduceOperation::kAVG);
   if (!ok) {
     *why = std::string("reduce ") + reduce_op_name(l.p.op) + " on " + dtype_name(t) + " is not implemented";
     return nullptr;
