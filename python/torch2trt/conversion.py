@@ -439,19 +439,23 @@ class ConversionContext:
         raise TypeError(f"get_trt_tensor: expected a torch tensor or a Python number, got {type(value).__name__}")
 
     def add_constant(self, value, dtype=None):
-        """A constant layer's output holding ``value`` (tensor, numpy array or Python number)."""
+        """A constant layer's output holding ``value`` (tensor, numpy array or Python number),
+        converted to the torch dtype ``dtype`` when given."""
         if isinstance(value, torch.Tensor):
-            cached = self._constants.get(id(value))
+            # The version counter tells a tensor modified in place since its last constant.
+            key = (id(value), value._version, dtype)
+            cached = self._constants.get(key)
             if cached is not None:
                 return cached
             t = value.detach()
+            if dtype is not None:
+                t = t.to(dtype)
             if t.dtype == torch.float64:
                 t = t.float()
             torch_dtype_to_trt(t.dtype)
-            layer = self.network.add_constant(tuple(t.shape), trt.Weights(t.cpu().contiguous()))
-            out = layer.get_output(0)
+            out = self.network.add_constant(tuple(t.shape), t.cpu().contiguous()).get_output(0)
             self._tensors[id(value)] = value
-            self._constants[id(value)] = out
+            self._constants[key] = out
             return out
         if isinstance(value, (bool, int, float)):
             if dtype is None:
@@ -509,6 +513,18 @@ class ConversionContext:
             raise error
         if row is not None:
             row["status"] = f"error: {error}"
+
+    def _before_inplace_call(self, args, kwargs):
+        """A constant tensor about to be modified in place by a call involving network tensors:
+        its converter runs after the call, so capture the value it had before now."""
+        if not args or not isinstance(args[0], torch.Tensor):
+            return
+        target = args[0]
+        if id(target) in self._derived or "_trt" in target.__dict__:
+            return
+        others = _tensors_in((args[1:], kwargs), [])
+        if any(id(t) in self._derived for t in others):
+            self.set_trt(target, self.add_constant(target))
 
     def _after_hooked_call(self, name, entry, args, kwargs, ret):
         ins = _tensors_in((args, kwargs), [])
@@ -712,11 +728,15 @@ def _converter_label(entry):
 
 
 def _make_hook(ctx, name, entry, original):
+    inplace = _is_inplace(name, {})
+
     def hook(*args, **kwargs):
         if ctx._depth > 0 or not ctx._active():
             return original(*args, **kwargs)
         ctx._depth += 1
         try:
+            if inplace or kwargs.get("inplace") is True:
+                ctx._before_inplace_call(args, kwargs)
             ret = original(*args, **kwargs)
             ctx._after_hooked_call(name, entry, args, kwargs, ret)
         finally:

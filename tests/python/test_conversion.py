@@ -45,12 +45,19 @@ def register_relu(counter=None):
         out._trt = ctx.network.add_activation(input=x._trt, type=trt.ActivationType.RELU).get_output(0)
 
 
+def operand(ctx, value, like):
+    """Engine tensor of a tensor argument, or of a number as a constant shaped to broadcast."""
+    if isinstance(value, torch.Tensor):
+        return ctx.get_trt_tensor(value)
+    return ctx.add_constant(torch.full((1,) * like.dim(), value, dtype=like.dtype))
+
+
 def register_binary(name, op):
     @tensorrt_converter(name)
     def convert(ctx):
         a, b = ctx.method_args[:2]
         out = ctx.method_return
-        out._trt = ctx.network.add_elementwise(ctx.get_trt_tensor(a), ctx.get_trt_tensor(b), op).get_output(0)
+        out._trt = ctx.network.add_elementwise(operand(ctx, a, out), operand(ctx, b, out), op).get_output(0)
 
     return convert
 
@@ -713,14 +720,15 @@ def test_inplace_converter_makes_a_constant_part_of_the_network(isolated_convert
 
     class M(torch.nn.Module):
         def forward(self, x):
-            acc = torch.zeros(4)
-            acc += x  # acc now depends on the input
-            return acc * acc  # so this must be converted, not taken as a constant
+            acc = torch.full((4,), 2.0)
+            y = x * acc  # a constant 2
+            acc += x  # acc now depends on the input; its converter needs the value before the call
+            return acc * acc + y  # so acc must be converted, not taken as a constant
 
     x = torch.randn(4)
     model_trt = convert(M(), [x])
     x2 = torch.randn(4)
-    torch.testing.assert_close(model_trt(x2), x2 * x2)
+    torch.testing.assert_close(model_trt(x2), M()(x2))
 
 
 def test_conversions_from_two_threads_wait_for_each_other():
