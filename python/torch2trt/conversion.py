@@ -397,6 +397,7 @@ class ConversionContext:
         self._thread = threading.get_ident()
         self._report = report  # a list collecting rows in report mode (errors are recorded, not raised)
         self._hooks = []
+        self._originals = {}  # id(original callable) -> (name, entry, original), for calls that bypass hooks
         self._saved_trt = []
         self._output_classes = {}
 
@@ -514,6 +515,18 @@ class ConversionContext:
         if row is not None:
             row["status"] = f"error: {error}"
 
+    def _converted_call(self, name, entry, original, args, kwargs):
+        """Runs a call that has a converter, then the converter; calls inside it are not converted."""
+        self._depth += 1
+        try:
+            if _is_inplace(name, kwargs):
+                self._before_inplace_call(args, kwargs)
+            ret = original(*args, **kwargs)
+            self._after_hooked_call(name, entry, args, kwargs, ret)
+        finally:
+            self._depth -= 1
+        return ret
+
     def _before_inplace_call(self, args, kwargs):
         """A constant tensor about to be modified in place by a call involving network tensors:
         its converter runs after the call, so capture the value it had before now."""
@@ -586,7 +599,12 @@ class ConversionContext:
                 )
 
     def _after_unhooked_call(self, func, args, kwargs):
-        """Runs a torch call that has no converter (nested hooked calls inside it still convert)."""
+        """Runs a torch call that no hook caught (nested hooked calls inside it still convert)."""
+        hooked = self._originals.get(id(func))
+        if hooked is not None and hooked[2] is func:
+            # A callable with a converter, called through a reference taken before the hooks were
+            # installed (`self.act = F.gelu` in __init__, `from torch import cat`).
+            return self._converted_call(hooked[0], hooked[1], func, args, kwargs)
         ins = _tensors_in((args, kwargs), [])
         derived = [t for t in ins if id(t) in self._derived]
         if not derived:
@@ -677,12 +695,14 @@ class ConversionContext:
             static = inspect.getattr_static(owner, attr)
             original = getattr(owner, attr)
             hook = _make_hook(self, name, entry, original)
+            self._originals[id(original)] = (name, entry, original)
             if isinstance(static, (staticmethod, classmethod)):
                 hook = staticmethod(hook)
             setattr(owner, attr, hook)
             self._hooks.append((owner, attr, own, raw))
 
     def _remove_hooks(self):
+        self._originals.clear()
         errors = []
         while self._hooks:
             owner, attr, own, raw = self._hooks.pop()
@@ -728,20 +748,10 @@ def _converter_label(entry):
 
 
 def _make_hook(ctx, name, entry, original):
-    inplace = _is_inplace(name, {})
-
     def hook(*args, **kwargs):
         if ctx._depth > 0 or not ctx._active():
             return original(*args, **kwargs)
-        ctx._depth += 1
-        try:
-            if inplace or kwargs.get("inplace") is True:
-                ctx._before_inplace_call(args, kwargs)
-            ret = original(*args, **kwargs)
-            ctx._after_hooked_call(name, entry, args, kwargs, ret)
-        finally:
-            ctx._depth -= 1
-        return ret
+        return ctx._converted_call(name, entry, original, args, kwargs)
 
     try:
         functools.update_wrapper(hook, original)

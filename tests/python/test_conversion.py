@@ -779,3 +779,27 @@ def test_converters_md_lists_the_registry(saved_converters, tmp_path):
     check = subprocess.run([sys.executable, os.path.join(root, "tools", "gen_converters_md.py"), "--check", str(out)],
                            capture_output=True)
     assert check.returncode == 1
+
+
+def test_references_taken_before_conversion_still_convert(isolated_converters):
+    register_basic()
+    calls = []
+
+    @tensorrt_converter("torch.nn.functional.gelu")
+    def convert_gelu(ctx):
+        calls.append(ctx.method_name)
+        x = ctx.method_args[0]
+        ctx.method_return._trt = ctx.network.add_activation(input=x._trt, type=trt.ActivationType.GELU_ERF).get_output(0)
+
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.act = F.gelu  # bound before the hooks exist, as transformers' GELUActivation does
+
+        def forward(self, x):
+            return self.act(x) + x
+
+    x = torch.randn(3, 4)
+    model_trt = convert(M(), [x])
+    assert calls == ["torch.nn.functional.gelu"]
+    torch.testing.assert_close(model_trt(x), F.gelu(x) + x)
