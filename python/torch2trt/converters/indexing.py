@@ -92,9 +92,12 @@ def _dims_used(item):
 
 
 def _parse_key(ctx, x_t, key):
-    """The key as entries in key order, Ellipsis expanded:
-    ("none",), ("slice", dim, start, size, step), ("int", dim, i) or ("adv", dim, index) where index
-    is a numpy array (a value known now) or a torch tensor computed from the network."""
+    """The key as entries in key order, Ellipsis expanded: ("none",), ("slice", dim, start, size,
+    step), ("int", dim, i), ("sel", dim, tensor) for a 0-d index computed from the network, or
+    ("adv", dim, index) where index is a numpy array (a value known now) or a network tensor.
+
+    torch, unlike numpy, treats ints and 0-d tensors as basic indices (the dim is selected away
+    first), so they neither join nor separate the advanced indices."""
     items = [_as_index(ctx, it) for it in _key_items(key)]
     for it in items:
         if isinstance(it, bool) or (_is_bool_index(it) and _dims_used(it) == 0):
@@ -135,13 +138,19 @@ def _parse_key(ctx, x_t, key):
                     reject(ctx, "index", f"tensor of {it.dtype}", "index tensors are integer or bool")
                 if is_static_value(ctx, it):
                     it = it.detach().cpu().numpy()
-            entries.append(("adv", dim, it))
+            if isinstance(it, np.ndarray) and it.ndim == 0:
+                n = x_t.shape[dim]
+                entries.append(("int", dim, int(it) % n if n else int(it)))
+            elif isinstance(it, torch.Tensor) and it.dim() == 0:
+                entries.append(("sel", dim, it))
+            else:
+                entries.append(("adv", dim, it))
             dim += 1
     return entries
 
 
-def _slice_dims(ctx, x, entries):
-    """Applies the slice and int entries with one slice layer; dims indexed by ints stay as size 1."""
+def _basic(ctx, x, entries):
+    """Applies the slice, int and 0-d entries; dims indexed by an int or a 0-d tensor stay, size 1."""
     shape = list(x.shape)
     start, size, stride = [0] * len(shape), list(shape), [1] * len(shape)
     for e in entries:
@@ -150,7 +159,11 @@ def _slice_dims(ctx, x, entries):
             start[d], size[d], stride[d] = s, n, st
         elif e[0] == "int":
             start[e[1]], size[e[1]] = e[2], 1
-    return slice_layer(ctx, x, start, size, stride)
+    y = slice_layer(ctx, x, start, size, stride)
+    for e in entries:
+        if e[0] == "sel":
+            y = gather(ctx, y, reshape(ctx, _index_tensor(ctx, e[2]), [1]), e[1])
+    return y
 
 
 def _index_tensor(ctx, index):
@@ -181,14 +194,10 @@ def _linear_index(ctx, indices, extents):
 def index_trt(ctx, x, x_t, key, out_shape):
     """x[key] on engine tensor `x` (whose torch counterpart, for shapes, is `x_t`), shaped `out_shape`."""
     entries = _parse_key(ctx, x_t, key)
-    if not any(e[0] == "adv" for e in entries):
-        return reshape(ctx, _slice_dims(ctx, x, entries), out_shape)
-    # With an advanced index present, ints are advanced indices too (numpy's rule).
-    entries = [("adv", e[1], np.asarray(e[2])) if e[0] == "int" else e for e in entries]
-    y = _slice_dims(ctx, x, entries)
+    y = _basic(ctx, x, entries)
     advanced = [e for e in entries if e[0] == "adv"]
-    positions = [i for i, e in enumerate(entries) if e[0] == "adv"]
-    adjacent = positions == list(range(positions[0], positions[-1] + 1))
+    if not advanced:
+        return reshape(ctx, y, out_shape)
     if len(advanced) == 1:
         # one index: a gather along its dim puts the index's dims in place, as torch does
         _, d, index = advanced[0]
@@ -201,8 +210,13 @@ def index_trt(ctx, x, x_t, key, out_shape):
     y = reshape(ctx, y, [int(np.prod(extents, dtype=np.int64))] + [y.shape[len(adv_dims) + i] for i in range(len(rest))])
     g = gather(ctx, y, _linear_index(ctx, [e[2] for e in advanced], extents), 0)
     nb = len(g.shape) - len(rest)
-    if adjacent:
-        before = sum(1 for e in entries[: positions[0]] if e[0] == "slice")
+    # Adjacent advanced indices (ints and 0-d indices between them do not count) put their dims
+    # in place; otherwise they come first. Dims of ints are size 1 here: where they go is moot.
+    seq = [e for e in entries if e[0] not in ("int", "sel")]
+    positions = [i for i, e in enumerate(seq) if e[0] == "adv"]
+    if positions == list(range(positions[0], positions[-1] + 1)):
+        first = entries.index(advanced[0])
+        before = sum(1 for e in entries[:first] if e[0] in ("slice", "int", "sel"))
         perm = list(range(nb, nb + before)) + list(range(nb)) + list(range(nb + before, len(g.shape)))
         g = transpose(ctx, g, perm)
     return reshape(ctx, g, out_shape)

@@ -94,7 +94,6 @@ FROM_NETWORK = {
     "tensor_of_network": (lambda x: torch.tensor(x) * 2, X),
     "as_tensor_cast": (lambda x: torch.as_tensor(x, dtype=torch.int32), X),
     "as_tensor_same": (lambda x: torch.as_tensor(x) + 1, X),
-    "tensor_list_of_0d": (lambda x: torch.tensor([x[0, 0], x[1, 1], x[2, 2]]), X),
     "new_tensor": (lambda x: x.new_tensor(x[0]) + 1, X),
     "full_network_fill": (lambda x: torch.full((2, 3), x[0, 0]), X),
     "linspace_network_bounds": (lambda x: torch.linspace(x[0, 0], x[1, 1], 7), X),
@@ -114,6 +113,11 @@ FROM_NETWORK = {
 def test_from_network(name):
     fn, inputs = FROM_NETWORK[name]
     check(fn, inputs, tol=1e-6, min_layers=1)
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError, reason="framework: __getitem__ slot hook (see test_indexing)")
+def test_tensor_of_list_of_network_0d():
+    check(lambda x: torch.tensor([x.sum(), x.amax(), x.amin()]), X, tol=1e-6)
 
 
 def _convert(fn, *inputs):
