@@ -55,8 +55,10 @@ struct ResizeParams {
   ResizeCoordinateTransformation coordinate_transformation = ResizeCoordinateTransformation::kASYMMETRIC;
   ResizeSelector selector_for_single_pixel = ResizeSelector::kFORMULA;
   ResizeRoundMode nearest_rounding = ResizeRoundMode::kFLOOR;  ///< NEAREST only
-  float cubic_coeff = -0.75f;    ///< the "A" of the cubic convolution kernel (PyTorch uses -0.75)
-  bool exclude_outside = false;  ///< CUBIC: taps outside the input get weight 0, the others are renormalised
+  float cubic_coeff = -0.75f;    ///< CUBIC: the "A" of the cubic convolution kernel (PyTorch uses -0.75)
+  /// Taps outside the input get weight 0 and the others are renormalised (ONNX Resize). Only CUBIC is
+  /// affected: NEAREST and LINEAR, with their clamping, never give weight to a tap outside the input.
+  bool exclude_outside = false;
 };
 
 /// y = resample(x). NEAREST accepts every dtype but fp8; LINEAR and CUBIC need float tensors.
