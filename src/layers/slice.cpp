@@ -122,7 +122,8 @@ SliceLayer* add_slice(Network& net, Tensor* input, const Dims& start, const Dims
   l->p.start = start;
   l->p.shape = shape;
   l->p.stride = stride;
-  return net.add(std::move(l), {input}, "add_slice");
+  // TensorRT's five input slots, so that set_input(4, fill) works on a fresh layer; unset ones are null.
+  return net.add(std::move(l), {input, nullptr, nullptr, nullptr, nullptr}, "add_slice");
 }
 
 }  // namespace torch2trt

@@ -43,7 +43,7 @@ class SliceLayer : public Layer {
   T2T_SERIALIZE_FIELDS(p.start, p.shape, p.stride, p.mode)
 };
 
-/// Adds a slice layer.
+/// Adds a slice layer; it has TensorRT's five input slots, 1-4 left unset (null) for set_input.
 SliceLayer* add_slice(Network& net, Tensor* input, const Dims& start, const Dims& shape, const Dims& stride);
 
 /// Why a slice with these values reads outside `input` in STRICT_BOUNDS mode, or "" when it does not
