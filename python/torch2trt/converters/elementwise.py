@@ -264,7 +264,9 @@ def _make_compare(name):
 
 
 def _as_bool(ctx, v):
-    return cast(ctx, trt_tensor(ctx, v), trt.DataType.BOOL) if is_tensor(v) else trt_tensor(ctx, bool(v), dtype=torch.bool)
+    if is_tensor(v):
+        return cast(ctx, trt_tensor(ctx, v), trt.DataType.BOOL)
+    return trt_tensor(ctx, bool(v), dtype=torch.bool)
 
 
 def _make_logical(op):
@@ -367,8 +369,8 @@ _register(_names("add", dunder="__add__", rdunder="__radd__", idunder="__iadd__"
 _register(_names("sub", dunder="__sub__", idunder="__isub__") + _names("subtract"), convert_sub)
 _register(["torch.rsub", "torch.Tensor.__rsub__"], convert_rsub)
 _register(_names("mul", dunder="__mul__", rdunder="__rmul__", idunder="__imul__") + _names("multiply"), convert_mul)
-_register(_names("div", dunder="__truediv__", idunder="__itruediv__") + ["torch.Tensor.__idiv__"] + _names("divide") + _names("true_divide"),
-          convert_div)
+_register(_names("div", dunder="__truediv__", idunder="__itruediv__") + ["torch.Tensor.__idiv__"] + _names("divide")
+          + _names("true_divide"), convert_div)
 _register(["torch.Tensor.__rtruediv__", "torch.Tensor.__rdiv__"], convert_rtruediv)
 _register(_names("floor_divide", dunder="__floordiv__", idunder="__ifloordiv__"), convert_floor_divide)
 _register(["torch.Tensor.__rfloordiv__"], convert_rfloordiv)

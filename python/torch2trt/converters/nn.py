@@ -885,11 +885,13 @@ def _neg_inf_like(ctx, t):
     return scalar_like(ctx, -math.inf, t)
 
 
-def _attention_core(ctx, q, k, v, scale, mask=None, bool_mask_allows=True):
+def _attention_core(ctx, q, k, v, scale, mask=None, bool_mask_allows=True, empty_rows_zero=True):
     """softmax(q k^T * scale + mask) v for engine tensors of equal rank; returns (output, weights).
 
     `mask` is an engine tensor broadcastable to the scores: bool (where `bool_mask_allows` says if
-    True means "may attend") or float (added).
+    True means "may attend") or float (added). A query that may attend to nothing gets zero weights
+    with `empty_rows_zero` (torch's scaled_dot_product_attention), else NaN (torch's explicit
+    softmax in nn.MultiheadAttention when it returns the weights).
     """
     qs = elementwise(ctx, q, scalar_like(ctx, scale, q), E.PROD)
     scores = ctx.network.add_matrix_multiply(qs, M.NONE, k, M.TRANSPOSE).get_output(0)
@@ -899,9 +901,14 @@ def _attention_core(ctx, q, k, v, scale, mask=None, bool_mask_allows=True):
             scores = select(ctx, allowed, scores, _neg_inf_like(ctx, scores))
         else:
             scores = elementwise(ctx, scores, cast_to(ctx, mask, trt_to_torch_dtype(scores.dtype)), E.SUM)
+    last = len(scores.shape) - 1
     sm = ctx.network.add_softmax(scores)
-    sm.axes = axes_mask([len(scores.shape) - 1])
+    sm.axes = axes_mask([last])
     weights = sm.get_output(0)
+    if mask is not None and empty_rows_zero:
+        row_max = reduce(ctx, scores, R.MAX, (last,), True)
+        empty = elementwise(ctx, row_max, _neg_inf_like(ctx, row_max), E.EQUAL)
+        weights = select(ctx, empty, scalar_like(ctx, 0.0, weights), weights)
     return ctx.network.add_matrix_multiply(weights, M.NONE, v, M.NONE).get_output(0), weights
 
 
@@ -1027,8 +1034,10 @@ def convert_multihead_attention(ctx):
     def heads(t, n):
         return _permute(ctx, reshape(ctx, t, (N, n, H, hd)), (0, 2, 1, 3))  # (N, H, n, hd)
 
+    # Returning the weights, torch takes the explicit softmax path (NaN rows where nothing may be
+    # attended to); without them it uses scaled_dot_product_attention (zero rows).
     y, w = _attention_core(ctx, heads(q, L), heads(k, S2), heads(v, S2), 1.0 / math.sqrt(hd), mask_t,
-                           bool_mask_allows=False)
+                           bool_mask_allows=False, empty_rows_zero=out[1] is None)
     y = reshape(ctx, _permute(ctx, y, (0, 2, 1, 3)), (N, L, E_))
     y = linear(ctx, y, m.out_proj.weight, m.out_proj.bias, (N, L, E_))
     if not batched:

@@ -1,0 +1,149 @@
+"""Activation converters against PyTorch: functional, torch.*, Tensor methods, nn modules, in-place forms."""
+
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from convert_check import check
+
+import torch2trt
+
+
+def randn(*shape, scale=3.0):
+    return lambda: [torch.randn(*shape) * scale]
+
+
+X = randn(2, 3, 5, 4)
+
+CASES = {
+    "F.relu": lambda x: F.relu(x),
+    "F.relu_inplace": lambda x: F.relu(x * 1, inplace=True),
+    "torch.relu": lambda x: torch.relu(x),
+    "torch.relu_": lambda x: torch.relu_(x * 1),
+    "Tensor.relu": lambda x: x.relu(),
+    "Tensor.relu_": lambda x: (x * 1).relu_(),
+    "nn.ReLU": nn.ReLU(),
+    "nn.ReLU_inplace": nn.Sequential(nn.Identity(), nn.ReLU(inplace=True)),
+    "F.relu6": lambda x: F.relu6(x),
+    "nn.ReLU6": nn.ReLU6(),
+    "F.leaky_relu": lambda x: F.leaky_relu(x),
+    "F.leaky_relu_slope": lambda x: F.leaky_relu(x, 0.3),
+    "F.leaky_relu_": lambda x: F.leaky_relu_(x * 1, 0.2),
+    "nn.LeakyReLU": nn.LeakyReLU(0.05),
+    "F.rrelu_eval": lambda x: F.rrelu(x, 0.1, 0.3, training=False),
+    "nn.RReLU_eval": nn.RReLU(0.2, 0.4),
+    "F.elu": lambda x: F.elu(x),
+    "F.elu_alpha": lambda x: F.elu(x, alpha=0.5),
+    "F.elu_": lambda x: F.elu_(x * 1, 2.0),
+    "nn.ELU": nn.ELU(1.5),
+    "F.selu": lambda x: F.selu(x),
+    "torch.selu_": lambda x: torch.selu_(x * 1),
+    "nn.SELU": nn.SELU(),
+    "F.celu": lambda x: F.celu(x),
+    "F.celu_alpha": lambda x: F.celu(x, alpha=0.7),
+    "nn.CELU": nn.CELU(2.5),
+    "F.gelu": lambda x: F.gelu(x),
+    "F.gelu_tanh": lambda x: F.gelu(x, approximate="tanh"),
+    "nn.GELU_tanh": nn.GELU(approximate="tanh"),
+    "F.silu": lambda x: F.silu(x),
+    "nn.SiLU": nn.SiLU(),
+    "F.hardswish": lambda x: F.hardswish(x),
+    "nn.Hardswish": nn.Hardswish(),
+    "F.hardsigmoid": lambda x: F.hardsigmoid(x),
+    "nn.Hardsigmoid": nn.Hardsigmoid(),
+    "F.hardtanh": lambda x: F.hardtanh(x),
+    "F.hardtanh_bounds": lambda x: F.hardtanh(x, -2.0, 0.5),
+    "F.hardtanh_": lambda x: F.hardtanh_(x * 1, -0.5, 1.5),
+    "nn.Hardtanh": nn.Hardtanh(-3, 2),
+    "F.mish": lambda x: F.mish(x),
+    "nn.Mish": nn.Mish(),
+    "F.softplus": lambda x: F.softplus(x),
+    "F.softplus_beta": lambda x: F.softplus(x, beta=2.0, threshold=3.0),
+    "nn.Softplus": nn.Softplus(beta=0.5, threshold=1.0),
+    "F.softsign": lambda x: F.softsign(x),
+    "torch.sigmoid": lambda x: torch.sigmoid(x),
+    "F.sigmoid": lambda x: F.sigmoid(x),
+    "Tensor.sigmoid_": lambda x: (x * 1).sigmoid_(),
+    "nn.Sigmoid": nn.Sigmoid(),
+    "torch.tanh": lambda x: torch.tanh(x),
+    "Tensor.tanh_": lambda x: (x * 1).tanh_(),
+    "nn.Tanh": nn.Tanh(),
+    "F.logsigmoid": lambda x: F.logsigmoid(x),
+    "nn.LogSigmoid": nn.LogSigmoid(),
+    "F.tanhshrink": lambda x: F.tanhshrink(x),
+    "F.hardshrink": lambda x: F.hardshrink(x, 1.0),
+    "F.softshrink": lambda x: F.softshrink(x, 0.7),
+    "F.threshold": lambda x: F.threshold(x, 0.5, -2.0),
+    "F.threshold_": lambda x: F.threshold_(x * 1, 0.1, 20.0),
+    "nn.Threshold": nn.Threshold(-0.3, 1.0),
+    "F.glu": lambda x: F.glu(x, dim=0),
+    "nn.GLU": nn.GLU(dim=-1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_activation(name):
+    check(CASES[name], X)
+
+
+def test_softplus_large_inputs_use_threshold():
+    # Beyond the threshold softplus returns x itself; log1p(exp(x)) would overflow for x = 100.
+    check(lambda x: F.softplus(x, beta=1.0, threshold=20.0), randn(4, 8, scale=60.0))
+
+
+def test_logsigmoid_is_stable_for_large_magnitudes():
+    check(lambda x: F.logsigmoid(x), randn(4, 8, scale=50.0))
+
+
+def test_sigmoid_of_int_tensor_promotes():
+    check(lambda x: torch.sigmoid(x.long()), randn(3, 4))
+
+
+def test_relu_of_int_tensor_stays_int():
+    check(lambda x: torch.relu((x * 3).int()), randn(3, 4))
+
+
+@pytest.mark.parametrize("weight_shape", [(1,), (3,)])
+def test_prelu(weight_shape):
+    m = nn.PReLU(num_parameters=weight_shape[0])
+    with torch.no_grad():
+        m.weight.copy_(torch.rand(weight_shape) * 0.5 + 0.1)
+    check(m, X)
+    w = torch.randn(weight_shape)
+    check(lambda x: F.prelu(x, w), X)
+
+
+def test_prelu_2d_input():
+    w = torch.tensor([0.1, 0.2, 0.3, 0.4])
+    check(lambda x: F.prelu(x, w), randn(5, 4))
+
+
+def test_half_precision():
+    m = nn.Sequential(nn.GELU(), nn.SiLU(), nn.Hardswish()).half()
+    check(m, lambda: [torch.randn(2, 8, dtype=torch.half)], tol=1e-3)
+
+
+def test_inplace_result_seen_by_later_ops():
+    def f(x):
+        y = x * 2
+        F.relu(y, inplace=True)  # result unused: y itself is now relu(2x)
+        return y + 1
+
+    check(f, X)
+
+
+def test_rrelu_training_raises():
+    with pytest.raises(NotImplementedError, match="training=True"):
+        torch2trt.torch2trt(torch2trt_fn(lambda x: F.rrelu(x, training=True)), [torch.randn(2, 3)])
+
+
+def test_gelu_unknown_approximation_is_rejected_by_torch_first():
+    # torch itself refuses other values; the converter never sees them.
+    with pytest.raises(RuntimeError):
+        F.gelu(torch.randn(2), approximate="fast")
+
+
+def torch2trt_fn(fn):
+    from convert_check import Fn
+
+    return Fn(fn).eval()
