@@ -23,24 +23,24 @@ from ._utils import (
 )
 
 __all__ = [
-    "int_list",
-    "varargs",
     "as_int",
-    "transpose",
-    "slice_layer",
-    "wrap_to",
     "broadcast_to",
     "concat",
-    "split_sections",
-    "select_index",
+    "data_dependent",
+    "flat",
     "gather",
     "index_constant",
-    "flat",
+    "int_list",
     "is_static_value",
-    "static_numpy",
-    "data_dependent",
-    "set_result",
     "normalize_index",
+    "select_index",
+    "set_result",
+    "slice_layer",
+    "split_sections",
+    "static_numpy",
+    "transpose",
+    "varargs",
+    "wrap_to",
 ]
 
 
@@ -192,7 +192,7 @@ def select_index(ctx, t, dim, index):
     size = list(shape)
     size[dim] = 1
     out = slice_layer(ctx, t, start, size, [1] * len(shape))
-    return reshape(ctx, out, shape[:dim] + shape[dim + 1:])
+    return reshape(ctx, out, shape[:dim] + shape[dim + 1 :])
 
 
 def split_sections(ctx, t, dim, bounds):

@@ -48,8 +48,12 @@ def _note_float64(ctx, dtype):
 
 def _check_device(ctx, x_t, ret):
     if ret.device != x_t.device:
-        reject(ctx, "device", str(ret.device),
-               f"the engine runs on one device; moving a tensor from {x_t.device} inside the network is not supported")
+        reject(
+            ctx,
+            "device",
+            str(ret.device),
+            f"the engine runs on one device; moving a tensor from {x_t.device} inside the network is not supported",
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,6 +134,8 @@ def convert_full(ctx):
     for s in a["size"]:
         if isinstance(s, torch.Tensor) and getattr(ctx, "is_network_tensor", lambda t: False)(s):
             raise data_dependent(ctx, "size")
+    if isinstance(a["fill_value"], torch.Tensor):
+        _check_device(ctx, a["fill_value"], ret)
     fill = cast_to(ctx, trt_tensor(ctx, a["fill_value"]), ret.dtype)
     if len(fill.shape) > ret.dim():
         fill = reshape(ctx, fill, [1] * ret.dim())

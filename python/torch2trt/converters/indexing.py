@@ -77,8 +77,12 @@ def _joined_index(ctx, items):
     parts = []
     for v in items:
         if isinstance(v, torch.Tensor) and (v.dim() != 0 or v.is_floating_point() or v.dtype == torch.bool):
-            reject(ctx, "index", f"a list holding a tensor of shape {list(v.shape)} and {v.dtype}",
-                   "a list index holds ints or 0-d integer tensors")
+            reject(
+                ctx,
+                "index",
+                f"a list holding a tensor of shape {list(v.shape)} and {v.dtype}",
+                "a list index holds ints or 0-d integer tensors",
+            )
         parts.append(reshape(ctx, trt_tensor(ctx, v, dtype=torch.int64), [1]))
     return concat(ctx, parts, 0)
 
@@ -110,7 +114,7 @@ def _parse_key(ctx, x_t, key):
     used = sum(_dims_used(it) for it in items)
     if n_ellipsis:
         at = next(i for i, it in enumerate(items) if it is Ellipsis)
-        items = items[:at] + [slice(None)] * (rank - used) + items[at + 1:]
+        items = items[:at] + [slice(None)] * (rank - used) + items[at + 1 :]
     else:
         items = items + [slice(None)] * (rank - used)
     entries, dim = [], 0
@@ -178,7 +182,7 @@ def _index_tensor(ctx, index):
 
 def _linear_index(ctx, indices, extents):
     """Row-major linear index over `extents` of broadcast index arrays (negative entries wrap)."""
-    strides = [int(np.prod(extents[k + 1:], dtype=np.int64)) for k in range(len(extents))]
+    strides = [int(np.prod(extents[k + 1 :], dtype=np.int64)) for k in range(len(extents))]
     if all(isinstance(i, np.ndarray) for i in indices):
         return index_constant(ctx, sum(np.mod(i, n) * s for i, n, s in zip(indices, extents, strides)))
     total = None
@@ -207,7 +211,9 @@ def index_trt(ctx, x, x_t, key, out_shape):
     extents = [y.shape[d] for d in adv_dims]
     # advanced dims first, merged into one, then one gather by linear index
     y = transpose(ctx, y, adv_dims + rest)
-    y = reshape(ctx, y, [int(np.prod(extents, dtype=np.int64))] + [y.shape[len(adv_dims) + i] for i in range(len(rest))])
+    y = reshape(
+        ctx, y, [int(np.prod(extents, dtype=np.int64))] + [y.shape[len(adv_dims) + i] for i in range(len(rest))]
+    )
     g = gather(ctx, y, _linear_index(ctx, [e[2] for e in advanced], extents), 0)
     nb = len(g.shape) - len(rest)
     # Adjacent advanced indices (ints and 0-d indices between them do not count) put their dims
@@ -264,18 +270,6 @@ def _storage_grid(ctx, x_t):
     return root, grid
 
 
-def _mark_network(ctx, t):
-    """Tells the framework that constant tensor `t` now holds network values (written in place)."""
-    marker = getattr(ctx, "mark_network_tensor", None)
-    if marker is not None:
-        marker(t)
-    elif hasattr(ctx, "_derived"):
-        # Older framework without a public call: without this, later calls reading `t` would be
-        # folded into constants holding the values seen while tracing.
-        ctx._tensors[id(t)] = t
-        ctx._derived.add(id(t))
-
-
 def _values_for(ctx, value, dtype, shape):
     """`value` (number or tensor) in engine dtype `dtype`, broadcast to `shape` (torch's rules for a
     value assigned to x[key]: leading size-1 dims beyond the target's rank are dropped)."""
@@ -308,14 +302,10 @@ def convert_setitem(ctx):
     layer = ctx.network.add_scatter(flat(ctx, base), positions, updates, trt.ScatterMode.ELEMENT)
     written = layer.get_output(0)
     if root is not x_t:
-        if not ctx.is_network_tensor(root):
-            _mark_network(ctx, root)
+        # the base holds the written values too; the view is read back from it
         set_trt(ctx, root, reshape(ctx, written, root.shape))
-        view = gather(ctx, written, index_constant(ctx, grid.cpu().numpy()), 0)
-        set_trt(ctx, x_t, view)
+        set_trt(ctx, x_t, gather(ctx, written, index_constant(ctx, grid.cpu().numpy()), 0))
     else:
-        if not ctx.is_network_tensor(x_t):
-            _mark_network(ctx, x_t)
         set_trt(ctx, x_t, reshape(ctx, written, x_t.shape))
 
 

@@ -326,8 +326,12 @@ def convert_hvdsplit(ctx):
     x_t = a["input"]
     kind = func_name(ctx).rsplit(".", 1)[-1]
     dim = {"hsplit": 1 if x_t.dim() > 1 else 0, "vsplit": 0, "dsplit": 2}[kind]
-    _bind_bounds(ctx, trt_tensor(ctx, x_t), dim, _tensor_split_bounds(ctx, x_t.shape[dim], a["indices_or_sections"],
-                                                                    "indices_or_sections"))
+    _bind_bounds(
+        ctx,
+        trt_tensor(ctx, x_t),
+        dim,
+        _tensor_split_bounds(ctx, x_t.shape[dim], a["indices_or_sections"], "indices_or_sections"),
+    )
 
 
 @tensorrt_converter("torch.unbind")
@@ -518,8 +522,14 @@ _INTERP = {
 @tensorrt_converter("torch.nn.functional.interpolate")
 def convert_interpolate(ctx):
     a = parse_args(
-        ctx, "input", ("size", None), ("scale_factor", None), ("mode", "nearest"), ("align_corners", None),
-        ("recompute_scale_factor", None), ("antialias", False),
+        ctx,
+        "input",
+        ("size", None),
+        ("scale_factor", None),
+        ("mode", "nearest"),
+        ("align_corners", None),
+        ("recompute_scale_factor", None),
+        ("antialias", False),
     )
     x_t, ret, mode = a["input"], ctx.method_return, a["mode"]
     if a["antialias"]:
@@ -579,7 +589,9 @@ def convert_upsample_fixed(ctx):
     bilinear = func_name(ctx).endswith("bilinear")
     ctx.method_args = (a["input"],)
     ctx.method_kwargs = {
-        "size": a["size"], "scale_factor": a["scale_factor"], "mode": "bilinear" if bilinear else "nearest",
+        "size": a["size"],
+        "scale_factor": a["scale_factor"],
+        "mode": "bilinear" if bilinear else "nearest",
         "align_corners": True if bilinear else None,
     }
     convert_interpolate(ctx)
@@ -628,8 +640,9 @@ def convert_channel_shuffle(ctx):
     g = as_int(ctx, a["groups"], "groups")
     x_t = a["input"]
     n, c, *rest = x_t.shape
-    out = _shuffle(ctx, trt_tensor(ctx, x_t), [n, g, c // g] + rest, [0, 2, 1] + list(range(3, 3 + len(rest))),
-                   x_t.shape)
+    out = _shuffle(
+        ctx, trt_tensor(ctx, x_t), [n, g, c // g] + rest, [0, 2, 1] + list(range(3, 3 + len(rest))), x_t.shape
+    )
     set_result(ctx, out)
 
 
@@ -649,4 +662,3 @@ def convert_clone(ctx):
     x = _input(ctx)
     if ret is not ctx.method_args[0] or func_name(ctx).endswith("_"):
         set_result(ctx, x)
-

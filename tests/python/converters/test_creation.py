@@ -5,9 +5,8 @@ import warnings
 
 import pytest
 import torch
-from convert_check import Fn, check
-
 import torch2trt
+from convert_check import Fn, check
 
 
 def randn(*shapes, scale=4.0):
@@ -15,8 +14,8 @@ def randn(*shapes, scale=4.0):
 
 
 X = randn((3, 4))
-XI = lambda: [torch.randint(-50, 50, (3, 4))]  # noqa: E731
-XB = lambda: [torch.rand(3, 4) > 0.5]  # noqa: E731
+XI = lambda: [torch.randint(-50, 50, (3, 4))]
+XB = lambda: [torch.rand(3, 4) > 0.5]
 
 CASTS = {
     "to_dtype": (lambda x: x.to(torch.int32), X),

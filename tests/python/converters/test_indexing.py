@@ -3,9 +3,8 @@ index_select, gather, scatter, take_along_dim, take, masked_select, select. Exac
 
 import pytest
 import torch
-from convert_check import Fn, check
-
 import torch2trt
+from convert_check import Fn, check
 
 
 def randn(*shapes):
@@ -32,7 +31,7 @@ GETITEM = {
     "slice_step_offset": lambda x: x[..., 1::3],
     "slice_neg": lambda x: x[-3:-1, :-2],
     "slice_clamped": lambda x: x[2:100, -100:2],
-    "slice_tensor_bounds": lambda x: x[torch.tensor(1): torch.tensor(3)],
+    "slice_tensor_bounds": lambda x: x[torch.tensor(1) : torch.tensor(3)],
     "mixed": lambda x: x[1:, 2, ::2],
     "none": lambda x: x[None],
     "none_mid": lambda x: x[:, None, 1:3, None],
@@ -206,20 +205,35 @@ FUNCS = {
     "gather": (lambda x, i: torch.gather(x, 1, i), with_index((3, 5), lambda: torch.randint(0, 5, (3, 7)))),
     "gather_smaller": (lambda x, i: x.gather(0, i), with_index((4, 5), lambda: torch.randint(0, 4, (2, 3)))),
     "gather_const": (lambda x: x.gather(-1, torch.tensor([[0, 0], [1, 0], [2, 2], [3, 1]])), randn((4, 5))),
-    "take_along_dim": (lambda x, i: torch.take_along_dim(x, i, 1), with_index((3, 5), lambda: torch.randint(0, 5, (3, 2)))),
-    "take_along_dim_broadcast": (lambda x, i: x.take_along_dim(i, dim=2),
-                                 with_index((2, 3, 5), lambda: torch.randint(0, 5, (1, 3, 4)))),
-    "take_along_dim_flat": (lambda x, i: torch.take_along_dim(x, i), with_index((3, 5), lambda: torch.randint(0, 15, (4,)))),
+    "take_along_dim": (
+        lambda x, i: torch.take_along_dim(x, i, 1),
+        with_index((3, 5), lambda: torch.randint(0, 5, (3, 2))),
+    ),
+    "take_along_dim_broadcast": (
+        lambda x, i: x.take_along_dim(i, dim=2),
+        with_index((2, 3, 5), lambda: torch.randint(0, 5, (1, 3, 4))),
+    ),
+    "take_along_dim_flat": (
+        lambda x, i: torch.take_along_dim(x, i),
+        with_index((3, 5), lambda: torch.randint(0, 15, (4,))),
+    ),
     "argsort_take": (lambda x: torch.take_along_dim(x, torch.tensor([[1], [0], [2]]), 1), randn((3, 4))),
     "take": (lambda x, i: torch.take(x, i), with_index((3, 5), lambda: torch.randint(-15, 15, (2, 3)))),
-    "scatter_src": (lambda x, i, s: x.scatter(1, i, s),
-                    lambda: [torch.randn(3, 5), torch.stack([torch.randperm(5)[:3] for _ in range(3)]), torch.randn(3, 4)]),
-    "scatter_value": (lambda x, i: torch.scatter(x, 0, i, 7.5),
-                      lambda: [torch.randn(4, 3), torch.stack([torch.randperm(4)[:2] for _ in range(3)], 1)]),
+    "scatter_src": (
+        lambda x, i, s: x.scatter(1, i, s),
+        lambda: [torch.randn(3, 5), torch.stack([torch.randperm(5)[:3] for _ in range(3)]), torch.randn(3, 4)],
+    ),
+    "scatter_value": (
+        lambda x, i: torch.scatter(x, 0, i, 7.5),
+        lambda: [torch.randn(4, 3), torch.stack([torch.randperm(4)[:2] for _ in range(3)], 1)],
+    ),
     "scatter_value_kw": (lambda x: x.scatter(1, torch.tensor([[0], [2]]), value=-1.0), randn((2, 4))),
     "scatter_": (lambda x, s: (x * 1).scatter_(0, torch.tensor([[1, 0, 2]]), s), randn((3, 3), (2, 3))),
     "masked_select": (lambda x: x.masked_select(torch.tensor([[True, False, True]])), randn((2, 3))),
-    "masked_select_broadcast": (lambda x: torch.masked_select(x, torch.tensor([True, False, True, True])), randn((2, 4))),
+    "masked_select_broadcast": (
+        lambda x: torch.masked_select(x, torch.tensor([True, False, True, True])),
+        randn((2, 4)),
+    ),
     "narrow_copy": (lambda x: x.narrow_copy(2, 1, 3), X),
 }
 
