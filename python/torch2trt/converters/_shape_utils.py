@@ -12,14 +12,12 @@ import torch
 import torch2trt.trt as trt
 
 from ._utils import (
-    cast,
     constant,
     elementwise,
     func_name,
     identity,
     reshape,
     set_trt,
-    trt_tensor,
 )
 
 __all__ = [
@@ -227,18 +225,6 @@ def gather(ctx, t, indices, axis, mode=None):
 def flat(ctx, t):
     """`t` as a 1-d tensor."""
     return reshape(ctx, t, [trt.volume(t.shape)])
-
-
-def tensor_of(ctx, value):
-    """The engine tensor of a torch tensor or number (constants for values not from the network)."""
-    return trt_tensor(ctx, value)
-
-
-def to_dtype(ctx, t, torch_dtype):
-    """`t` cast to the engine dtype of `torch_dtype` (float64 computes as float32)."""
-    from ._utils import torch_dtype_to_trt
-
-    return cast(ctx, t, torch_dtype_to_trt(torch_dtype))
 
 
 def normalize_index(ctx, idx, extent):

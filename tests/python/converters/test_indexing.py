@@ -134,6 +134,15 @@ def test_setitem(name):
     check(fn, inputs, tol=0.0)
 
 
+def test_setitem_reads_before_writing():
+    def fn(x):
+        y = x.clone()
+        y[1:3] = y[:2] * 10
+        return y
+
+    check(fn, randn((4, 5)), tol=0.0)
+
+
 def test_setitem_on_input():
     def fn(x):
         x[:, 0] = 0.0

@@ -175,6 +175,35 @@ def test_exact(name):
     check(fn, inputs, tol=0.0, min_layers=0)
 
 
+SCALARS = {
+    "0d_unsqueeze": lambda x: x.sum().unsqueeze(0),
+    "0d_view": lambda x: x.amax().view(1, 1),
+    "0d_expand": lambda x: x.sum().expand(3, 2),
+    "0d_stack": lambda x: torch.stack([x.sum(), x.amax(), x.amin()]),
+    "0d_flatten": lambda x: x.amin().flatten(),
+    "0d_from_getitem": lambda x: x[1, 2, 3].reshape(1) * 1,
+    "5d_permute": lambda x: x.reshape(3, 2, 2, 1, 5).permute(4, 2, 0, 3, 1),
+}
+
+
+@pytest.mark.parametrize("name", list(SCALARS))
+def test_scalars_and_ranks(name):
+    check(SCALARS[name], randn((3, 4, 5)), tol=1e-6, min_layers=0)
+
+
+HALF = {
+    "half_cat_flip": lambda x: torch.cat([x, x.flip(1)], 0),
+    "half_getitem_pad": lambda x: F.pad(x[:, 1::2], (1, 1)),
+    "half_permute_expand": lambda x: x.permute(1, 0).unsqueeze(0).expand(2, -1, -1),
+    "half_interpolate": lambda x: F.interpolate(x[None, None], scale_factor=2),
+}
+
+
+@pytest.mark.parametrize("name", list(HALF))
+def test_float16(name):
+    check(HALF[name], lambda: [torch.randn(4, 6).half()], tol=0.0, min_layers=1)
+
+
 INT_CASES = {
     "int_permute": (lambda x: x.permute(1, 0) + 0, lambda: [torch.randint(-5, 5, (3, 4), dtype=torch.int32)]),
     "int64_cat_flip": (lambda x: torch.cat([x, x.flip(0)]), lambda: [torch.randint(-5, 5, (3, 4))]),
