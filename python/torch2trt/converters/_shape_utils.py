@@ -16,9 +16,9 @@ from ._utils import (
     elementwise,
     func_name,
     identity,
-    reshape,
     set_trt,
 )
+from ._utils import reshape as _reshape
 
 __all__ = [
     "as_int",
@@ -31,6 +31,7 @@ __all__ = [
     "int_list",
     "is_static_value",
     "normalize_index",
+    "reshape",
     "select_index",
     "set_result",
     "slice_layer",
@@ -124,6 +125,17 @@ def data_dependent(ctx, what):
 
 # ---------------------------------------------------------------------------------------------
 # Layers
+
+
+def reshape(ctx, t, shape):
+    """`t` reshaped to the static `shape`; extents of 0 (empty tensors) mean 0, not "copy the input's"."""
+    shape = [int(s) for s in shape]
+    if 0 not in shape:
+        return _reshape(ctx, t, shape)
+    layer = ctx.network.add_shuffle(t)
+    layer.zero_is_placeholder = False
+    layer.reshape_dims = shape
+    return layer.get_output(0)
 
 
 def transpose(ctx, t, perm):

@@ -19,7 +19,7 @@ import torch
 import torch2trt.trt as trt
 from torch2trt.conversion import tensorrt_converter
 
-from ._shape_utils import broadcast_to, concat, data_dependent, set_result
+from ._shape_utils import broadcast_to, concat, data_dependent, reshape, set_result
 from ._utils import (
     cast_to,
     constant,
@@ -28,7 +28,6 @@ from ._utils import (
     parse_args,
     reject,
     reject_out,
-    reshape,
     scalar_like,
     select,
     set_trt,

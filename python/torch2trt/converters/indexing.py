@@ -27,6 +27,7 @@ from ._shape_utils import (
     index_constant,
     is_static_value,
     normalize_index,
+    reshape,
     select_index,
     set_result,
     slice_layer,
@@ -41,7 +42,6 @@ from ._utils import (
     norm_dim,
     parse_args,
     reject,
-    reshape,
     set_trt,
     trt_tensor,
 )

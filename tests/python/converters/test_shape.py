@@ -182,6 +182,8 @@ SCALARS = {
     "0d_stack": lambda x: torch.stack([x.sum(), x.amax(), x.amin()]),
     "0d_flatten": lambda x: x.amin().flatten(),
     "0d_from_getitem": lambda x: x[1, 2, 3].reshape(1) * 1,
+    "empty_reshape": lambda x: x[:, 2:2].reshape(0, 4),
+    "empty_cat": lambda x: torch.cat([x[:, 2:2], x], 1),
     "5d_permute": lambda x: x.reshape(3, 2, 2, 1, 5).permute(4, 2, 0, 3, 1),
 }
 
