@@ -42,8 +42,10 @@ from ._utils import (
     norm_dim,
     parse_args,
     reject,
+    scalar_constant,
     set_trt,
     trt_tensor,
+    trt_to_torch_dtype,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -276,8 +278,6 @@ def _values_for(ctx, value, dtype, shape):
     if isinstance(value, torch.Tensor):
         v = cast(ctx, trt_tensor(ctx, value), dtype)
     else:
-        from ._utils import scalar_constant, trt_to_torch_dtype
-
         v = scalar_constant(ctx, value, trt_to_torch_dtype(dtype))
     vshape = list(v.shape)
     while len(vshape) > len(shape) and vshape[0] == 1:
