@@ -65,8 +65,13 @@ class ExecutionContext {
   // Graph replay state: the captured graph is valid for one set of I/O addresses and one stream.
   bool graphs_enabled_ = true;
   bool replayed_ = false;
-  void* graph_ = nullptr;
-  std::vector<void*> graph_key_, last_key_;
+  // Several graphs: a caller alternating between a few output buffers still replays.
+  struct Graph {
+    std::vector<void*> key;
+    void* exec;
+  };
+  std::vector<Graph> graphs_;               // most recently used last
+  std::vector<std::vector<void*>> seen_;    // keys run once without a graph, most recent last
 };
 
 /// Reads engine files (TensorRT's IRuntime).

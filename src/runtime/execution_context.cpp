@@ -8,6 +8,7 @@ namespace torch2trt {
 
 namespace {
 constexpr size_t kNoOffset = SIZE_MAX;
+constexpr size_t kMaxGraphs = 4;
 size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
 }  // namespace
 
@@ -73,10 +74,9 @@ void ExecutionContext::set_graphs_enabled(bool on) {
 }
 
 void ExecutionContext::drop_graph() {
-  if (graph_) backend_.graph_destroy(graph_);
-  graph_ = nullptr;
-  graph_key_.clear();
-  last_key_.clear();
+  for (auto& g : graphs_) backend_.graph_destroy(g.exec);
+  graphs_.clear();
+  seen_.clear();
 }
 
 void ExecutionContext::prepare() {
@@ -191,23 +191,33 @@ void ExecutionContext::enqueue(void* stream) {
     for (int i = 0; i < net.num_inputs(); ++i) key.push_back(tensor_address(net.input(i)->name()));
     for (int i = 0; i < net.num_outputs(); ++i) key.push_back(tensor_address(net.output(i)->name()));
     key.push_back(stream);
-    if (graph_ && key == graph_key_) {
-      backend_.graph_launch(graph_, stream);
+    for (size_t i = 0; i < graphs_.size(); ++i) {
+      if (graphs_[i].key != key) continue;
+      Graph g = graphs_[i];
+      graphs_.erase(graphs_.begin() + i);
+      graphs_.push_back(g);
+      backend_.graph_launch(g.exec, stream);
       replayed_ = true;
       return;
     }
-    if (key == last_key_) {
-      drop_graph();
-      graph_ = backend_.graph_capture(stream, [&](void* s) { run_layers(s); });
-      if (graph_) {
-        graph_key_ = key;
-        backend_.graph_launch(graph_, stream);
+    if (std::find(seen_.begin(), seen_.end(), key) != seen_.end()) {
+      void* exec = backend_.graph_capture(stream, [&](void* s) { run_layers(s); });
+      if (exec) {
+        if (graphs_.size() >= kMaxGraphs) {
+          backend_.graph_destroy(graphs_.front().exec);
+          graphs_.erase(graphs_.begin());
+        }
+        graphs_.push_back({key, exec});
+        backend_.graph_launch(exec, stream);
         replayed_ = true;
         return;
       }
       graphs_enabled_ = false;  // this engine's kernels cannot be captured: run them directly from now on
+      drop_graph();
+    } else {
+      seen_.push_back(key);
+      if (seen_.size() > kMaxGraphs) seen_.erase(seen_.begin());
     }
-    last_key_ = key;
   }
   run_layers(stream);
 }

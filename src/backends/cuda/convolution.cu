@@ -258,7 +258,8 @@ bool plan_cudnn(const ConvolutionGeometry& g, bool transposed, DataType dt, Cudn
       for (int i = 0; i < count; ++i) {
         if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > kMaxAlgoWorkspace) continue;
         if (dt == DataType::kFLOAT && perf[i].mathType != CUDNN_FMA_MATH && perf[i].mathType != CUDNN_DEFAULT_MATH) continue;
-        T2T_CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv.d, perf[i].mathType));
+        // DEFAULT_MATH lets cuDNN use TF32 for float32 on Ampere and later: pin FMA math for float32.
+        T2T_CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv.d, dt == DataType::kFLOAT ? CUDNN_FMA_MATH : perf[i].mathType));
         size_t bytes = 0;
         if (cudnnGetConvolutionForwardWorkspaceSize(h, p->x.d, p->w.d, p->conv.d, p->y.d, perf[i].algo, &bytes) !=
             CUDNN_STATUS_SUCCESS)
@@ -274,7 +275,8 @@ bool plan_cudnn(const ConvolutionGeometry& g, bool transposed, DataType dt, Cudn
       for (int i = 0; i < count; ++i) {
         if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > kMaxAlgoWorkspace) continue;
         if (dt == DataType::kFLOAT && perf[i].mathType != CUDNN_FMA_MATH && perf[i].mathType != CUDNN_DEFAULT_MATH) continue;
-        T2T_CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv.d, perf[i].mathType));
+        // DEFAULT_MATH lets cuDNN use TF32 for float32 on Ampere and later: pin FMA math for float32.
+        T2T_CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv.d, dt == DataType::kFLOAT ? CUDNN_FMA_MATH : perf[i].mathType));
         size_t bytes = 0;
         if (cudnnGetConvolutionBackwardDataWorkspaceSize(h, p->w.d, p->x.d, p->conv.d, p->y.d, perf[i].algo, &bytes) !=
             CUDNN_STATUS_SUCCESS)

@@ -112,6 +112,46 @@ class CudaBackend : public Backend {
     T2T_CUDA_CHECK(cudaStreamSynchronize(static_cast<cudaStream_t>(stream)));
   }
 
+  void* graph_capture(void* stream, const std::function<void(void*)>& run) override {
+    DeviceGuard g(device_);
+    // The legacy default stream cannot be captured: capture on a private stream; the graph is
+    // replayed on the caller's stream, so the ordering the caller sees is unchanged.
+    cudaStream_t cap = static_cast<cudaStream_t>(stream), own = nullptr;
+    if (!cap) {
+      if (cudaStreamCreateWithFlags(&own, cudaStreamNonBlocking) != cudaSuccess) {
+        cudaGetLastError();
+        return nullptr;
+      }
+      cap = own;
+    }
+    auto finish = [&](cudaGraphExec_t exec) -> void* {
+      if (own) cudaStreamDestroy(own);
+      cudaGetLastError();  // a refused capture leaves a sticky-free error; clear it
+      return exec;
+    };
+    if (cudaStreamBeginCapture(cap, cudaStreamCaptureModeThreadLocal) != cudaSuccess) return finish(nullptr);
+    cudaGraph_t graph = nullptr;
+    try {
+      run(cap);
+    } catch (const Error&) {
+      cudaStreamEndCapture(cap, &graph);
+      if (graph) cudaGraphDestroy(graph);
+      return finish(nullptr);
+    }
+    if (cudaStreamEndCapture(cap, &graph) != cudaSuccess || !graph) return finish(nullptr);
+    cudaGraphExec_t exec = nullptr;
+    cudaError_t e = cudaGraphInstantiate(&exec, graph, 0);
+    cudaGraphDestroy(graph);
+    return finish(e == cudaSuccess ? exec : nullptr);
+  }
+  void graph_launch(void* graph, void* stream) override {
+    DeviceGuard g(device_);
+    T2T_CUDA_CHECK(cudaGraphLaunch(static_cast<cudaGraphExec_t>(graph), static_cast<cudaStream_t>(stream)));
+  }
+  void graph_destroy(void* graph) override {
+    if (graph) cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(graph));
+  }
+
  private:
   int device_;
 };
