@@ -10,6 +10,8 @@ import numbers
 import torch
 
 import torch2trt.trt as trt
+from torch2trt.conversion import torch_dtype_to_trt as _strict_torch_dtype_to_trt
+from torch2trt.conversion import trt_dtype_to_torch
 
 __all__ = [
     "get_arg",
@@ -110,12 +112,8 @@ def parse_args(ctx, *spec):
 
 
 def func_name(ctx):
-    """Name of the torch callable being converted, for error messages."""
-    for attr in ("method_str", "method_name", "name"):
-        v = getattr(ctx, attr, None)
-        if isinstance(v, str) and v:
-            return v
-    return "converter"
+    """Dotted name of the torch callable being converted, for error messages."""
+    return getattr(ctx, "method_name", None) or "converter"
 
 
 def reject(ctx, arg, value, why=""):
@@ -125,6 +123,7 @@ def reject(ctx, arg, value, why=""):
 
 
 def reject_out(ctx):
+    """Raises for `out=`: an engine cannot write into a caller's tensor."""
     if ctx.method_kwargs.get("out", None) is not None:
         reject(ctx, "out", "<tensor>", "an engine cannot write into a caller's tensor; assign the result instead")
 
@@ -132,46 +131,15 @@ def reject_out(ctx):
 # ---------------------------------------------------------------------------------------------
 # Data types
 
-_TORCH_TO_TRT = {
-    torch.float32: trt.DataType.FLOAT,
-    # The engine has no float64: doubles compute as float32 (part B's .double() does the same).
-    torch.float64: trt.DataType.FLOAT,
-    torch.float16: trt.DataType.HALF,
-    torch.bfloat16: trt.DataType.BF16,
-    torch.int8: trt.DataType.INT8,
-    torch.uint8: trt.DataType.UINT8,
-    torch.int32: trt.DataType.INT32,
-    torch.int64: trt.DataType.INT64,
-    torch.bool: trt.DataType.BOOL,
-}
-
-_TRT_TO_TORCH = {
-    trt.DataType.FLOAT: torch.float32,
-    trt.DataType.HALF: torch.float16,
-    trt.DataType.BF16: torch.bfloat16,
-    trt.DataType.INT8: torch.int8,
-    trt.DataType.UINT8: torch.uint8,
-    trt.DataType.INT32: torch.int32,
-    trt.DataType.INT64: torch.int64,
-    trt.DataType.BOOL: torch.bool,
-}
-
-
 def torch_dtype_to_trt(dtype):
-    """trt.DataType of a torch dtype (float64 maps to FLOAT: the engine computes doubles in float32)."""
-    try:
-        return _TORCH_TO_TRT[dtype]
-    except KeyError:
-        raise TypeError(f"torch dtype {dtype} has no engine equivalent (supported: "
-                        f"{', '.join(str(d) for d in _TORCH_TO_TRT)})") from None
+    """trt.DataType of a torch dtype; float64 maps to FLOAT (the engine computes doubles in float32,
+    as part B's .double() converter documents)."""
+    return _strict_torch_dtype_to_trt(torch.float32 if dtype == torch.float64 else dtype)
 
 
 def trt_to_torch_dtype(dtype):
     """torch dtype of a trt.DataType."""
-    try:
-        return _TRT_TO_TORCH[dtype]
-    except KeyError:
-        raise TypeError(f"trt.DataType {dtype} has no torch equivalent") from None
+    return trt_dtype_to_torch(dtype)
 
 
 FLOAT_TYPES = (trt.DataType.FLOAT, trt.DataType.HALF, trt.DataType.BF16)
@@ -183,10 +151,12 @@ INT_TYPES = (trt.DataType.INT8, trt.DataType.UINT8, trt.DataType.INT32, trt.Data
 
 
 def is_tensor(x):
+    """True for a torch tensor."""
     return isinstance(x, torch.Tensor)
 
 
 def has_trt(x):
+    """True for a torch tensor bound to an engine tensor."""
     return isinstance(x, torch.Tensor) and getattr(x, "_trt", None) is not None
 
 
@@ -220,8 +190,7 @@ def constant(ctx, value, shape=None, dtype=None):
         t = t.to(dtype)
     if t.dtype == torch.float64:
         t = t.float()
-    if t.dtype not in _TORCH_TO_TRT:
-        raise TypeError(f"{func_name(ctx)}: a constant of dtype {t.dtype} cannot be put in an engine")
+    torch_dtype_to_trt(t.dtype)  # a clear TypeError for dtypes the engine has not
     t = t.cpu().contiguous()
     if shape is not None:
         t = t.reshape(tuple(int(s) for s in shape))
@@ -371,10 +340,12 @@ def elementwise(ctx, a, b, op):
 
 
 def unary(ctx, t, op):
+    """op(t) through a unary layer."""
     return ctx.network.add_unary(t, op).get_output(0)
 
 
 def identity(ctx, t):
+    """A copy of `t` (a new engine tensor with the same values)."""
     return ctx.network.add_identity(t).get_output(0)
 
 

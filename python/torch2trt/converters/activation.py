@@ -10,9 +10,9 @@ import torch2trt.trt as trt
 from torch2trt.conversion import tensorrt_converter
 
 from ._utils import (
-    lazy_enum,
     cast_to,
     elementwise,
+    lazy_enum,
     norm_dim,
     parse_args,
     reject,

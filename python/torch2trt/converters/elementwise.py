@@ -12,12 +12,12 @@ import torch2trt.trt as trt
 from torch2trt.conversion import tensorrt_converter
 
 from ._utils import (
-    lazy_enum,
     FLOAT_TYPES,
     cast,
     cast_to,
     elementwise,
     is_tensor,
+    lazy_enum,
     parse_args,
     promoted_dtype,
     reject,

@@ -8,6 +8,7 @@ and the attention's projections are module state that the functionals below them
 """
 
 import math
+import string
 
 import torch
 
@@ -15,7 +16,6 @@ import torch2trt.trt as trt
 from torch2trt.conversion import tensorrt_converter
 
 from ._utils import (
-    lazy_enum,
     FLOAT_TYPES,
     axes_mask,
     cast_to,
@@ -23,6 +23,7 @@ from ._utils import (
     elementwise,
     func_name,
     is_network_tensor,
+    lazy_enum,
     norm_dim,
     parse_args,
     reject,
@@ -268,7 +269,7 @@ def convert_bilinear(ctx):
 
 
 def _parse_einsum(equation, shapes):
-    """Operand subscripts and output subscripts, with '...' expanded to upper-case letters."""
+    """Operand subscripts and output subscripts, with '...' expanded to letters the equation does not use."""
     eq = equation.replace(" ", "")
     if "->" in eq:
         lhs, rhs = eq.split("->")
@@ -281,7 +282,8 @@ def _parse_einsum(equation, shapes):
     for t, s in zip(terms, shapes):
         if "..." in t:
             ell_rank = max(ell_rank, len(s) - (len(t) - 3))
-    ell = "".join(chr(ord("A") + i) for i in range(ell_rank))
+    free = [c for c in string.ascii_letters if c not in eq]
+    ell = "".join(free[:ell_rank])
     out_terms = []
     for t, s in zip(terms, shapes):
         if "..." in t:
@@ -578,6 +580,7 @@ def _running_stats_norm(ctx, x, inp, mean, var, w, b, eps):
 
 @tensorrt_converter("torch.nn.functional.batch_norm")
 def convert_batch_norm(ctx):
+    # momentum only updates the running statistics, which happens in training mode alone.
     a = parse_args(ctx, "input", "running_mean", "running_var", ("weight", None), ("bias", None),
                    ("training", False), ("momentum", 0.1), ("eps", 1e-5))
     inp, out = a["input"], ctx.method_return
@@ -612,6 +615,8 @@ def _affine(ctx, t, shape, dtype, fill):
 
 @tensorrt_converter("torch.nn.functional.instance_norm")
 def convert_instance_norm(ctx):
+    # momentum only updates running statistics from the batch (use_input_stats with buffers), which
+    # changes module state and not this call's result.
     a = parse_args(ctx, "input", ("running_mean", None), ("running_var", None), ("weight", None), ("bias", None),
                    ("use_input_stats", True), ("momentum", 0.1), ("eps", 1e-5))
     inp, out = a["input"], ctx.method_return

@@ -14,12 +14,12 @@ import torch2trt.trt as trt
 from torch2trt.conversion import tensorrt_converter
 
 from ._utils import (
-    lazy_enum,
     axes_mask,
     cast,
     cast_to,
     elementwise,
     identity,
+    lazy_enum,
     norm_dim,
     norm_dims,
     parse_args,

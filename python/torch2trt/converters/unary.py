@@ -13,12 +13,12 @@ import torch2trt.trt as trt
 from torch2trt.conversion import tensorrt_converter
 
 from ._utils import (
-    lazy_enum,
     INT_TYPES,
     cast,
     cast_to,
     elementwise,
     identity,
+    lazy_enum,
     parse_args,
     scalar_like,
     select,

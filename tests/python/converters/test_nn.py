@@ -508,3 +508,13 @@ def test_multihead_attention_fully_masked_query(need_weights):
 def test_sdpa_fully_masked_row_is_zero():
     mask = torch.tensor([[False, False, False], [True, False, True]])
     check(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=mask), qkv(lq=2, lk=3))
+
+
+def test_einsum_upper_case_subscripts_with_ellipsis():
+    check(lambda a, b: torch.einsum("...AB,...BC->...AC", a, b), randn((2, 3, 4), (2, 4, 5)))
+
+
+def test_bilinear():
+    check(nn.Bilinear(4, 5, 3), randn((2, 6, 4), (2, 6, 5)))
+    w = torch.randn(2, 3, 4)
+    check(lambda a, b: F.bilinear(a, b, w), randn((5, 3), (5, 4)))
