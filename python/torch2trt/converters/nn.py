@@ -3,8 +3,8 @@ dropout, embedding, scaled_dot_product_attention and nn.MultiheadAttention.
 
 Most nn modules call the functionals converted here from their forward (nn.Linear -> F.linear,
 nn.BatchNorm2d -> F.batch_norm, ...), so the functional converter sees the module's own arguments.
-nn.Conv*d and nn.MultiheadAttention are converted at the module: a conv's non-zero padding mode
-and the attention's projections are module state that the functionals below them only see in parts.
+nn.Conv*d (at _conv_forward) and nn.MultiheadAttention are converted at the module: a conv's
+padding mode and the attention's projections are module state the functionals below only see in parts.
 """
 
 import math
@@ -466,12 +466,14 @@ _PAD_MODES = {"reflect": "REFLECT", "replicate": "REPLICATE", "circular": "CIRCU
 
 
 def _conv_module(nsp):
+    # nn.ConvNd._conv_forward(self, input, weight, bias) is where torch applies a non-zero padding
+    # mode; hooking it rather than forward also converts subclasses that compute their weight in
+    # forward (weight standardization) and pass it down.
     def convert(ctx):
-        m = ctx.method_args[0]
-        inp = ctx.method_args[1] if len(ctx.method_args) > 1 else ctx.method_kwargs["input"]
-        out = ctx.method_return
+        a = parse_args(ctx, "self", "input", "weight", "bias")
+        m, inp, out = a["self"], a["input"], ctx.method_return
         x = cast_to(ctx, trt_tensor(ctx, inp), out.dtype)
-        k = tuple(m.kernel_size)
+        k = tuple(a["weight"].shape[2:])
         dilation = tuple(m.dilation)
         if m.padding_mode != "zeros":
             mode = _PAD_MODES.get(m.padding_mode)
@@ -489,7 +491,7 @@ def _conv_module(nsp):
             pre, post = ((0,) * nsp,) * 2 if m.padding == "valid" else _same_padding(k, dilation)
         else:
             pre = post = tuple(m.padding)
-        y = convolution(ctx, x, tuple(inp.shape), m.weight, m.bias, tuple(m.stride), pre, post, dilation,
+        y = convolution(ctx, x, tuple(inp.shape), a["weight"], a["bias"], tuple(m.stride), pre, post, dilation,
                         int(m.groups), nsp, out.dtype)
         set_trt(ctx, out, y)
 
@@ -497,9 +499,9 @@ def _conv_module(nsp):
     return convert
 
 
-convert_Conv1d = _register(["torch.nn.Conv1d.forward"], _conv_module(1))
-convert_Conv2d = _register(["torch.nn.Conv2d.forward"], _conv_module(2))
-convert_Conv3d = _register(["torch.nn.Conv3d.forward"], _conv_module(3))
+convert_Conv1d = _register(["torch.nn.Conv1d._conv_forward"], _conv_module(1))
+convert_Conv2d = _register(["torch.nn.Conv2d._conv_forward"], _conv_module(2))
+convert_Conv3d = _register(["torch.nn.Conv3d._conv_forward"], _conv_module(3))
 
 
 def _conv_transpose_functional(nsp):

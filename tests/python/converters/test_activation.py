@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from convert_check import check
+from convert_check import Fn, check
 
 import torch2trt
 
@@ -137,13 +137,10 @@ def test_rrelu_training_raises():
         torch2trt.torch2trt(torch2trt_fn(lambda x: F.rrelu(x, training=True)), [torch.randn(2, 3)])
 
 
-def test_gelu_unknown_approximation_is_rejected_by_torch_first():
-    # torch itself refuses other values; the converter never sees them.
-    with pytest.raises(RuntimeError):
-        F.gelu(torch.randn(2), approximate="fast")
+def test_softplus_beta_zero_is_rejected():
+    with pytest.raises(NotImplementedError, match="beta=0"):
+        torch2trt.torch2trt(torch2trt_fn(lambda x: F.softplus(x, beta=0)), [torch.randn(2, 3)])
 
 
 def torch2trt_fn(fn):
-    from convert_check import Fn
-
     return Fn(fn).eval()

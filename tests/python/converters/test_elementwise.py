@@ -242,3 +242,8 @@ def test_where(name):
 def test_where_single_argument_is_rejected():
     with pytest.raises(NotImplementedError, match="torch.where"):
         torch2trt.torch2trt(Fn(lambda a: torch.where(a > 0)[0]).eval(), [torch.randn(5)])
+
+
+def test_out_argument_is_rejected():
+    with pytest.raises(NotImplementedError, match="out="):
+        torch2trt.torch2trt(Fn(lambda a: torch.add(a, 1, out=torch.empty(3))).eval(), [torch.randn(3)])

@@ -518,3 +518,27 @@ def test_bilinear():
     check(nn.Bilinear(4, 5, 3), randn((2, 6, 4), (2, 6, 5)))
     w = torch.randn(2, 3, 4)
     check(lambda a, b: F.bilinear(a, b, w), randn((5, 3), (5, 4)))
+
+
+def test_integer_matmul_is_rejected():
+    with pytest.raises(NotImplementedError, match="float types only"):
+        convert(lambda a: a.int() @ a.int(), torch.randn(3, 3))
+
+
+def test_multihead_attention_training_is_rejected():
+    m = nn.MultiheadAttention(8, 2, dropout=0.1).train()
+    with pytest.raises(NotImplementedError, match="training=True"):
+        torch2trt.torch2trt(Fn(lambda x: m(x, x, x)[0]), [torch.randn(3, 2, 8)])
+
+
+class StdConv2d(nn.Conv2d):
+    """Weight standardization: the weight is computed in forward and passed to _conv_forward."""
+
+    def forward(self, x):
+        w = self.weight
+        w = (w - w.mean(dim=(1, 2, 3), keepdim=True)) / (w.std(dim=(1, 2, 3), keepdim=True) + 1e-5)
+        return self._conv_forward(x, w, self.bias)
+
+
+def test_conv_subclass_computing_its_weight():
+    check(StdConv2d(3, 4, 3, padding=1, padding_mode="reflect"), randn((1, 3, 6, 6)))
