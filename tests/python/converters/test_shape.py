@@ -176,10 +176,10 @@ def test_exact(name):
 
 
 SCALARS = {
-    "0d_unsqueeze": lambda x: x.sum().unsqueeze(0),
+    "0d_unsqueeze": lambda x: x.amax().unsqueeze(0),
     "0d_view": lambda x: x.amax().view(1, 1),
-    "0d_expand": lambda x: x.sum().expand(3, 2),
-    "0d_stack": lambda x: torch.stack([x.sum(), x.amax(), x.amin()]),
+    "0d_expand": lambda x: x.amin().expand(3, 2),
+    "0d_stack": lambda x: torch.stack([x[0, 1, 2], x.amax(), x.amin()]),
     "0d_flatten": lambda x: x.amin().flatten(),
     "0d_from_getitem": lambda x: x[1, 2, 3].reshape(1) * 1,
     "empty_reshape": lambda x: x[:, 2:2].reshape(0, 4),
@@ -190,7 +190,7 @@ SCALARS = {
 
 @pytest.mark.parametrize("name", list(SCALARS))
 def test_scalars_and_ranks(name):
-    check(SCALARS[name], randn((3, 4, 5)), tol=1e-6, min_layers=0)
+    check(SCALARS[name], randn((3, 4, 5)), tol=0.0, min_layers=0)
 
 
 HALF = {
