@@ -279,6 +279,8 @@ class Unconverted:
 
 def _unsupported_message(name, location):
     hint = ""
+    if name.endswith(".__get__"):  # a property such as torch.Tensor.T
+        name = name[: -len(".__get__")]
     method = name.rsplit(".", 1)[-1]
     if name.startswith("torch.Tensor.") and method in _OPERATOR_FORMS:
         hint = f" (as an operator: torch.Tensor.{_OPERATOR_FORMS[method].split('/')[0]})"
@@ -693,11 +695,15 @@ class ConversionContext:
             own = attr in vars(owner)
             raw = vars(owner)[attr] if own else None
             static = inspect.getattr_static(owner, attr)
-            original = getattr(owner, attr)
-            hook = _make_hook(self, name, entry, original)
-            self._originals[id(original)] = (name, entry, original)
-            if isinstance(static, (staticmethod, classmethod)):
-                hook = staticmethod(hook)
+            if isinstance(owner, type) and _is_property(static):
+                # Tensor.T, Tensor.mT, ...: the converter sees method_args == (tensor,).
+                hook = property(_make_hook(self, name, entry, functools.partial(_get_property, static)))
+            else:
+                original = getattr(owner, attr)
+                hook = _make_hook(self, name, entry, original)
+                self._originals[id(original)] = (name, entry, original)
+                if isinstance(static, (staticmethod, classmethod)):
+                    hook = staticmethod(hook)
             setattr(owner, attr, hook)
             self._hooks.append((owner, attr, own, raw))
 
@@ -745,6 +751,14 @@ def _converter_label(entry):
     c = entry["converter"]
     label = f"{getattr(c, '__module__', '?')}.{getattr(c, '__qualname__', repr(c))}"
     return label.replace(".<locals>.", ".")
+
+
+def _is_property(attr):
+    return isinstance(attr, property) or type(attr).__name__ in ("getset_descriptor", "member_descriptor")
+
+
+def _get_property(descriptor, obj):
+    return descriptor.__get__(obj, type(obj))
 
 
 def _make_hook(ctx, name, entry, original):

@@ -803,3 +803,28 @@ def test_references_taken_before_conversion_still_convert(isolated_converters):
     model_trt = convert(M(), [x])
     assert calls == ["torch.nn.functional.gelu"]
     torch.testing.assert_close(model_trt(x), F.gelu(x) + x)
+
+
+def test_property_converter(isolated_converters):
+    register_basic()
+
+    class M(torch.nn.Module):
+        def forward(self, x):
+            return F.relu(x).T * 2.0
+
+    x = torch.randn(3, 5)
+    with pytest.raises(ConversionError, match=r"^torch.Tensor.T \(\S*test_conversion.py:\d+\) has no converter"):
+        convert(M(), [x])
+
+    @tensorrt_converter("torch.Tensor.T")
+    def convert_T(ctx):
+        (t,) = ctx.method_args
+        layer = ctx.network.add_shuffle(t._trt)
+        layer.first_transpose = tuple(reversed(range(t.dim())))
+        ctx.method_return._trt = layer.get_output(0)
+
+    snap = snapshot_torch()
+    model_trt = convert(M(), [x])
+    assert_unchanged(snap)
+    torch.testing.assert_close(model_trt(x), M()(x))
+    assert x.T.shape == (5, 3)  # the property works again after conversion
