@@ -43,6 +43,7 @@ __all__ = [
     "identity",
     "func_name",
     "lazy_enum",
+    "name_converters",
     "promoted_dtype",
     "scalar_like",
     "select",
@@ -70,6 +71,14 @@ class _LazyEnum:
 def lazy_enum(name):
     """A stand-in for `trt.<name>` resolved when an attribute is read."""
     return _LazyEnum(name)
+
+
+def name_converters(namespace):
+    """Gives converters made by factory functions the module-level name they are bound to, so that
+    error messages, report() and docs/converters.md show `convert_sum` rather than `_factory.<locals>.convert`."""
+    for key, value in list(namespace.items()):
+        if key.startswith("convert_") and callable(value) and "<locals>" in getattr(value, "__qualname__", ""):
+            value.__name__ = value.__qualname__ = key
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from ._utils import (
     cast_to,
     elementwise,
     lazy_enum,
+    name_converters,
     norm_dim,
     parse_args,
     reject,
@@ -292,3 +293,5 @@ def convert_glu(ctx):
 
 def _or(ctx, a, b):
     return elementwise(ctx, a, b, E.OR)
+
+name_converters(globals())

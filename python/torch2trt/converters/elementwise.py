@@ -18,6 +18,7 @@ from ._utils import (
     elementwise,
     is_tensor,
     lazy_enum,
+    name_converters,
     parse_args,
     promoted_dtype,
     reject,
@@ -415,3 +416,4 @@ _register(["torch.where"], convert_where)
 _register(["torch.Tensor.where"], convert_tensor_where)
 _register(_names("masked_fill", torch_fn=True), convert_masked_fill)
 
+name_converters(globals())

@@ -24,6 +24,7 @@ from ._utils import (
     func_name,
     is_network_tensor,
     lazy_enum,
+    name_converters,
     norm_dim,
     parse_args,
     reject,
@@ -1097,3 +1098,4 @@ def _mha_mask(ctx, attn_mask, kpm, N, H, L, S, batched, dtype):
         adds.append(t)
     return elementwise(ctx, adds[0], adds[1], E.SUM)
 
+name_converters(globals())

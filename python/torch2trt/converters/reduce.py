@@ -20,6 +20,7 @@ from ._utils import (
     elementwise,
     identity,
     lazy_enum,
+    name_converters,
     norm_dim,
     norm_dims,
     parse_args,
@@ -471,3 +472,5 @@ def convert_argsort(ctx):
     inp, d, descending = _sort_args(ctx)
     _, indices = topk(ctx, _bool_as_int(ctx, trt_tensor(ctx, inp)), inp.shape[d] if inp.dim() else 1, d, descending)
     set_trt(ctx, ctx.method_return, indices)
+
+name_converters(globals())

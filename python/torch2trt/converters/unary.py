@@ -19,6 +19,7 @@ from ._utils import (
     elementwise,
     identity,
     lazy_enum,
+    name_converters,
     parse_args,
     scalar_like,
     select,
@@ -256,3 +257,5 @@ def convert_bitwise_not(ctx):
             f"bitwise_not / ~ of a {a['input'].dtype} tensor is not supported: the engine has bitwise "
             "operations on bool tensors only")
     set_trt(ctx, ctx.method_return, _not(ctx, x))
+
+name_converters(globals())
