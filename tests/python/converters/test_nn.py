@@ -542,3 +542,10 @@ class StdConv2d(nn.Conv2d):
 
 def test_conv_subclass_computing_its_weight():
     check(StdConv2d(3, 4, 3, padding=1, padding_mode="reflect"), randn((1, 3, 6, 6)))
+
+
+@pytest.mark.parametrize("dtype,tol", [(torch.float16, 2e-3), (torch.bfloat16, 2e-2)])
+def test_half_types(dtype, tol):
+    check(lambda x: F.layer_norm(x, (5,)) @ x.transpose(-1, -2), lambda: [torch.randn(3, 4, 5).to(dtype)], tol=tol)
+    check(nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.AdaptiveAvgPool2d(2)).to(dtype),
+          lambda: [torch.randn(1, 3, 6, 6).to(dtype)], tol=tol)
