@@ -394,7 +394,7 @@ class ConversionContext:
         self.trt_tensors = _TrtTensorMap(self)
         self._tensors = {}  # id -> tensor: every tensor met, kept alive so ids stay unique
         self._derived = set()  # ids of tensors computed from the network inputs
-        self._constants = {}  # id -> ITensor for constants made from tensors
+        self._constants = {}  # (id, version, dtype) -> ITensor of a constant made from a tensor
         self._depth = 0
         self._thread = threading.get_ident()
         self._report = report  # a list collecting rows in report mode (errors are recorded, not raised)
@@ -417,29 +417,32 @@ class ConversionContext:
 
     def get_trt_tensor(self, value, dtype=None):
         """The ITensor of a torch tensor, or a constant for a tensor not computed from the inputs
-        (parameter, buffer, tensor created in forward) or for a Python number (of ``dtype``, a
-        torch dtype, when given)."""
+        (parameter, buffer, tensor created in forward) or for a Python number; cast to the torch
+        dtype ``dtype`` when given."""
         if isinstance(value, torch.Tensor):
             trt_t = value.__dict__.get("_trt")
             if trt_t is None:
                 trt_t = self.trt_tensors._orphans.get(id(value))
             if isinstance(trt_t, Unconverted):
                 raise trt_t.error()
-            if trt_t is not None:
-                return trt_t
-            if id(value) in self._derived:
-                raise ConversionError(
-                    f"a tensor computed from the network inputs has no ITensor (shape {list(value.shape)}, "
-                    f"{value.dtype}); the converter that produced it did not set its _trt"
-                )
-            return self.add_constant(value)
-        if isinstance(value, (bool, int, float)):
+            if trt_t is None:
+                if id(value) in self._derived:
+                    raise ConversionError(
+                        f"a tensor computed from the network inputs has no ITensor (shape {list(value.shape)}, "
+                        f"{value.dtype}); the converter that produced it did not set its _trt"
+                    )
+                return self.add_constant(value, dtype=dtype)
+        elif isinstance(value, (bool, int, float)):
             return self.add_constant(value, dtype=dtype)
-        if isinstance(value, trt.ITensor):
-            return value
-        if isinstance(value, Unconverted):
+        elif isinstance(value, trt.ITensor):
+            trt_t = value
+        elif isinstance(value, Unconverted):
             raise value.error()
-        raise TypeError(f"get_trt_tensor: expected a torch tensor or a Python number, got {type(value).__name__}")
+        else:
+            raise TypeError(f"get_trt_tensor: expected a torch tensor or a Python number, got {type(value).__name__}")
+        if dtype is not None and trt_t.dtype != torch_dtype_to_trt(dtype):
+            trt_t = self.network.add_cast(trt_t, torch_dtype_to_trt(dtype)).get_output(0)
+        return trt_t
 
     def add_constant(self, value, dtype=None):
         """A constant layer's output holding ``value`` (tensor, numpy array or Python number),
@@ -467,7 +470,7 @@ class ConversionContext:
                     t = t.float()
             else:
                 t = torch.tensor(value, dtype=dtype)
-            return self.network.add_constant(tuple(t.shape), trt.Weights(t)).get_output(0)
+            return self.network.add_constant(tuple(t.shape), t).get_output(0)
         import numpy as np
 
         if isinstance(value, np.ndarray):

@@ -828,3 +828,32 @@ def test_property_converter(isolated_converters):
     assert_unchanged(snap)
     torch.testing.assert_close(model_trt(x), M()(x))
     assert x.T.shape == (5, 3)  # the property works again after conversion
+
+
+def test_get_trt_tensor_and_add_constant(isolated_converters):
+    seen = {}
+
+    @tensorrt_converter("torch.nn.functional.relu")
+    def convert_relu(ctx):
+        x = ctx.method_args[0]
+        w = torch.arange(4.0)
+        seen["net"] = ctx.get_trt_tensor(x)
+        seen["net_int"] = ctx.get_trt_tensor(x, dtype=torch.int32)
+        seen["const"] = ctx.get_trt_tensor(w)
+        seen["const_again"] = ctx.get_trt_tensor(w)
+        seen["const_half"] = ctx.get_trt_tensor(w, dtype=torch.float16)
+        seen["number"] = ctx.get_trt_tensor(2)
+        seen["number_float"] = ctx.get_trt_tensor(2, dtype=torch.float32)
+        seen["is_net"] = (ctx.is_network_tensor(x), ctx.is_network_tensor(w))
+        with pytest.raises(TypeError, match="expected a torch tensor or a Python number, got str"):
+            ctx.get_trt_tensor("x")
+        ctx.method_return._trt = ctx.network.add_activation(input=x._trt, type=trt.ActivationType.RELU).get_output(0)
+
+    convert(torch.nn.Sequential(torch.nn.ReLU()), [torch.randn(2, 4)])
+    assert seen["net"].is_network_input and seen["net"].dtype == trt.DataType.FLOAT
+    assert seen["net_int"].dtype == trt.DataType.INT32 and seen["net_int"].shape == (2, 4)
+    assert seen["const"].shape == (4,) and seen["const_again"].name == seen["const"].name  # made once
+    assert seen["const_half"].dtype == trt.DataType.HALF
+    assert seen["number"].dtype == trt.DataType.INT64 and seen["number"].shape == ()
+    assert seen["number_float"].dtype == trt.DataType.FLOAT
+    assert seen["is_net"] == (True, False)
