@@ -279,8 +279,7 @@ class Unconverted:
 
 def _unsupported_message(name, location):
     hint = ""
-    if name.endswith(".__get__"):  # a property such as torch.Tensor.T
-        name = name[: -len(".__get__")]
+    name = name.removesuffix(".__get__")  # a property such as torch.Tensor.T
     method = name.rsplit(".", 1)[-1]
     if name.startswith("torch.Tensor.") and method in _OPERATOR_FORMS:
         hint = f" (as an operator: torch.Tensor.{_OPERATOR_FORMS[method].split('/')[0]})"
@@ -513,12 +512,6 @@ class ConversionContext:
             if isinstance(v, Unconverted):
                 return v
         return None
-
-    def _fail(self, error, row=None):
-        if self._report is None:
-            raise error
-        if row is not None:
-            row["status"] = f"error: {error}"
 
     def _converted_call(self, name, entry, original, args, kwargs):
         """Runs a call that has a converter, then the converter; calls inside it are not converted."""

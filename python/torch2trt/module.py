@@ -46,7 +46,6 @@ def _class_path(cls):
 def _import_class(path, known=None):
     if known is not None and path in known:
         return known[path]
-    module, _, qualname = path.rpartition(".")
     # A nested qualname (Outer.Inner) has dots too: import the longest module prefix.
     parts = path.split(".")
     for i in range(len(parts) - 1, 0, -1):

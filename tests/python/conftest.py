@@ -2,7 +2,6 @@
 
 import pytest
 import torch
-
 import torch2trt
 import torch2trt.trt as trt
 

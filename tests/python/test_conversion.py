@@ -9,10 +9,10 @@ import threading
 import pytest
 import torch
 import torch.nn.functional as F
-
 import torch2trt
 import torch2trt.trt as trt
-from torch2trt import ConversionError, tensorrt_converter, torch2trt as convert
+from torch2trt import ConversionError, tensorrt_converter
+from torch2trt import torch2trt as convert
 from torch2trt.conversion import _lookup, _short_path
 
 
@@ -773,11 +773,11 @@ def test_converters_md_lists_the_registry(saved_converters, tmp_path):
     for name in torch2trt.CONVERTERS:
         assert f"| `{name}` |" in text
     assert f"{len(torch2trt.CONVERTERS)} torch names have a converter" in text
-    check = subprocess.run([sys.executable, os.path.join(root, "tools", "gen_converters_md.py"), "--check", str(out)])
+    check = subprocess.run([sys.executable, os.path.join(root, "tools", "gen_converters_md.py"), "--check", str(out)], check=False)
     assert check.returncode == 0
     out.write_text(text + "edited by hand\n")
     check = subprocess.run([sys.executable, os.path.join(root, "tools", "gen_converters_md.py"), "--check", str(out)],
-                           capture_output=True)
+                           capture_output=True, check=False)
     assert check.returncode == 1
 
 

@@ -9,7 +9,6 @@ import pytest
 import torch
 import torchvision.models as tvm
 import torchvision.models.segmentation as tvs
-
 from conftest import rel_l2
 from torch2trt import torch2trt
 

@@ -11,7 +11,6 @@ puts the registry back afterwards.
 
 import pytest
 import torch
-
 import torch2trt
 from conftest import rel_l2
 
