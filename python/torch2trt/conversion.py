@@ -562,7 +562,13 @@ class ConversionContext:
             elif getattr(e, "located", False):
                 err = e
             else:
-                err = _error_like(e, f"{name} ({user_location()}): {e}")
+                hint = ""
+                if isinstance(e, AttributeError) and "'_trt'" in str(e):
+                    hint = (
+                        " (an argument that is not computed from the network inputs, such as a parameter, a buffer "
+                        "or a tensor made in forward, has no _trt; the converter can use ctx.get_trt_tensor(tensor))"
+                    )
+                err = _error_like(e, f"{name} ({user_location()}): {e}{hint}")
             if self._report is None:
                 try:
                     raise err from e

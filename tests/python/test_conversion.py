@@ -857,3 +857,21 @@ def test_get_trt_tensor_and_add_constant(isolated_converters):
     assert seen["number"].dtype == trt.DataType.INT64 and seen["number"].shape == ()
     assert seen["number_float"].dtype == trt.DataType.FLOAT
     assert seen["is_net"] == (True, False)
+
+
+def test_converter_reading_trt_of_a_constant_gets_a_hint(isolated_converters):
+    @tensorrt_converter("torch.Tensor.__mul__")
+    def convert_mul(ctx):
+        a, b = ctx.method_args
+        ctx.method_return._trt = ctx.network.add_elementwise(a._trt, b._trt, trt.ElementWiseOperation.PROD).get_output(0)
+
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.randn(3))
+
+        def forward(self, x):
+            return x * self.w
+
+    with pytest.raises(AttributeError, match=r"torch.Tensor.__mul__ \(\S*test_conversion.py:\d+\): .*has no attribute '_trt'.*ctx.get_trt_tensor"):
+        convert(M(), [torch.randn(3)])
