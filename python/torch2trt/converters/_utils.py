@@ -44,6 +44,8 @@ __all__ = [
     "func_name",
     "lazy_enum",
     "name_converters",
+    "register",
+    "torch_has",
     "promoted_dtype",
     "scalar_like",
     "select",
@@ -71,6 +73,25 @@ class _LazyEnum:
 def lazy_enum(name):
     """A stand-in for `trt.<name>` resolved when an attribute is read."""
     return _LazyEnum(name)
+
+
+def register(names, fn):
+    """Registers converter `fn` for each dotted torch name in `names`; returns `fn`."""
+    from torch2trt.conversion import tensorrt_converter
+
+    for n in names:
+        fn = tensorrt_converter(n)(fn)
+    return fn
+
+
+def torch_has(dotted):
+    """True if the dotted name ('torch.special.expit') exists in this torch version."""
+    obj = torch
+    for part in dotted.split(".")[1:]:
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return False
+    return True
 
 
 def name_converters(namespace):
@@ -134,7 +155,8 @@ def reject(ctx, arg, value, why=""):
 def reject_out(ctx):
     """Raises for `out=`: an engine cannot write into a caller's tensor."""
     if ctx.method_kwargs.get("out", None) is not None:
-        reject(ctx, "out", "<tensor>", "an engine cannot write into a caller's tensor; assign the result instead")
+        raise NotImplementedError(f"{func_name(ctx)}: out= is not supported (an engine cannot write into a caller's "
+                                  f"tensor; assign the result instead)")
 
 
 # ---------------------------------------------------------------------------------------------

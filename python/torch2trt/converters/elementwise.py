@@ -9,7 +9,6 @@ one rank, so mixed int/float, scalar and 0-d tensor operands behave as in torch.
 import torch
 
 import torch2trt.trt as trt
-from torch2trt.conversion import tensorrt_converter
 
 from ._utils import (
     FLOAT_TYPES,
@@ -21,6 +20,7 @@ from ._utils import (
     name_converters,
     parse_args,
     promoted_dtype,
+    register,
     reject,
     scalar_like,
     select,
@@ -48,12 +48,6 @@ def _names(base, method=True, inplace=True, dunder=None, rdunder=None, idunder=N
         if d:
             names.append(f"torch.Tensor.{d}")
     return names
-
-
-def _register(names, fn):
-    for n in names:
-        fn = tensorrt_converter(n)(fn)
-    return fn
 
 
 def _out(ctx):
@@ -366,24 +360,24 @@ def convert_masked_fill(ctx):
 # ---------------------------------------------------------------------------------------------
 # Registration
 
-_register(_names("add", dunder="__add__", rdunder="__radd__", idunder="__iadd__"), convert_add)
-_register(_names("sub", dunder="__sub__", idunder="__isub__") + _names("subtract"), convert_sub)
-_register(["torch.rsub", "torch.Tensor.__rsub__"], convert_rsub)
-_register(_names("mul", dunder="__mul__", rdunder="__rmul__", idunder="__imul__") + _names("multiply"), convert_mul)
-_register(_names("div", dunder="__truediv__", idunder="__itruediv__") + ["torch.Tensor.__idiv__"] + _names("divide")
+register(_names("add", dunder="__add__", rdunder="__radd__", idunder="__iadd__"), convert_add)
+register(_names("sub", dunder="__sub__", idunder="__isub__") + _names("subtract"), convert_sub)
+register(["torch.rsub", "torch.Tensor.__rsub__"], convert_rsub)
+register(_names("mul", dunder="__mul__", rdunder="__rmul__", idunder="__imul__") + _names("multiply"), convert_mul)
+register(_names("div", dunder="__truediv__", idunder="__itruediv__") + ["torch.Tensor.__idiv__"] + _names("divide")
           + _names("true_divide"), convert_div)
-_register(["torch.Tensor.__rtruediv__", "torch.Tensor.__rdiv__"], convert_rtruediv)
-_register(_names("floor_divide", dunder="__floordiv__", idunder="__ifloordiv__"), convert_floor_divide)
-_register(["torch.Tensor.__rfloordiv__"], convert_rfloordiv)
-_register(_names("remainder", dunder="__mod__", idunder="__imod__"), convert_remainder)
-_register(["torch.Tensor.__rmod__"], convert_rmod)
-_register(_names("fmod"), convert_fmod)
-_register(_names("pow", dunder="__pow__", idunder="__ipow__") + _names("float_power", inplace=False), convert_pow)
-_register(["torch.Tensor.__rpow__"], convert_rpow)
-_register(_names("maximum", inplace=False), convert_maximum)
-_register(_names("minimum", inplace=False), convert_minimum)
-_register(_names("addcmul"), convert_addcmul)
-_register(_names("addcdiv"), convert_addcdiv)
+register(["torch.Tensor.__rtruediv__", "torch.Tensor.__rdiv__"], convert_rtruediv)
+register(_names("floor_divide", dunder="__floordiv__", idunder="__ifloordiv__"), convert_floor_divide)
+register(["torch.Tensor.__rfloordiv__"], convert_rfloordiv)
+register(_names("remainder", dunder="__mod__", idunder="__imod__"), convert_remainder)
+register(["torch.Tensor.__rmod__"], convert_rmod)
+register(_names("fmod"), convert_fmod)
+register(_names("pow", dunder="__pow__", idunder="__ipow__") + _names("float_power", inplace=False), convert_pow)
+register(["torch.Tensor.__rpow__"], convert_rpow)
+register(_names("maximum", inplace=False), convert_maximum)
+register(_names("minimum", inplace=False), convert_minimum)
+register(_names("addcmul"), convert_addcmul)
+register(_names("addcdiv"), convert_addcdiv)
 
 for _name, _aliases in {
     "eq": ["__eq__"],
@@ -397,23 +391,23 @@ for _name, _aliases in {
     _names_list = _names(_name)
     for _alias in _aliases:
         _names_list += [f"torch.Tensor.{_alias}"] if _alias.startswith("__") else _names(_alias)
-    globals()[_fn.__name__] = _register(_names_list, _fn)
+    globals()[_fn.__name__] = register(_names_list, _fn)
 
-convert_logical_and = _register(_names("logical_and"), _make_logical(E.AND))
-convert_logical_or = _register(_names("logical_or"), _make_logical(E.OR))
-convert_logical_xor = _register(_names("logical_xor"), _make_logical(E.XOR))
-convert_bitwise_and = _register(_names("bitwise_and", dunder="__and__", rdunder="__rand__", idunder="__iand__"),
+convert_logical_and = register(_names("logical_and"), _make_logical(E.AND))
+convert_logical_or = register(_names("logical_or"), _make_logical(E.OR))
+convert_logical_xor = register(_names("logical_xor"), _make_logical(E.XOR))
+convert_bitwise_and = register(_names("bitwise_and", dunder="__and__", rdunder="__rand__", idunder="__iand__"),
                                 _make_bitwise(E.AND, "bitwise and (&)"))
-convert_bitwise_or = _register(_names("bitwise_or", dunder="__or__", rdunder="__ror__", idunder="__ior__"),
+convert_bitwise_or = register(_names("bitwise_or", dunder="__or__", rdunder="__ror__", idunder="__ior__"),
                                _make_bitwise(E.OR, "bitwise or (|)"))
-convert_bitwise_xor = _register(_names("bitwise_xor", dunder="__xor__", rdunder="__rxor__", idunder="__ixor__"),
+convert_bitwise_xor = register(_names("bitwise_xor", dunder="__xor__", rdunder="__rxor__", idunder="__ixor__"),
                                 _make_bitwise(E.XOR, "bitwise xor (^)"))
 
-_register(_names("clamp") + _names("clip"), convert_clamp)
-_register(_names("clamp_min"), convert_clamp_min)
-_register(_names("clamp_max"), convert_clamp_max)
-_register(["torch.where"], convert_where)
-_register(["torch.Tensor.where"], convert_tensor_where)
-_register(_names("masked_fill", torch_fn=True), convert_masked_fill)
+register(_names("clamp") + _names("clip"), convert_clamp)
+register(_names("clamp_min"), convert_clamp_min)
+register(_names("clamp_max"), convert_clamp_max)
+register(["torch.where"], convert_where)
+register(["torch.Tensor.where"], convert_tensor_where)
+register(_names("masked_fill", torch_fn=True), convert_masked_fill)
 
 name_converters(globals())

@@ -27,11 +27,14 @@ from ._utils import (
     name_converters,
     norm_dim,
     parse_args,
+    register,
     reject,
+    reject_out,
     reshape,
     scalar_like,
     select,
     set_trt,
+    torch_has,
     trt_tensor,
     trt_tensors,
     trt_to_torch_dtype,
@@ -44,21 +47,6 @@ E = lazy_enum("ElementWiseOperation")
 U = lazy_enum("UnaryOperation")
 R = lazy_enum("ReduceOperation")
 M = lazy_enum("MatrixOperation")
-
-
-def _register(names, fn):
-    for n in names:
-        fn = tensorrt_converter(n)(fn)
-    return fn
-
-
-def _exists(dotted):
-    obj = torch
-    for part in dotted.split(".")[1:]:
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return False
-    return True
 
 
 def _ntuple(v, n, what="argument"):
@@ -137,8 +125,7 @@ def _float_operands(ctx, *values):
 @tensorrt_converter("torch.Tensor.dot")
 def convert_matmul(ctx):
     args = ctx.method_args
-    if ctx.method_kwargs.get("out") is not None:
-        reject(ctx, "out", "<tensor>")
+    reject_out(ctx)
     a, b = _float_operands(ctx, args[0], ctx.method_kwargs.get("other", args[1] if len(args) > 1 else None))
     set_trt(ctx, ctx.method_return, matmul(ctx, a, b))
 
@@ -459,9 +446,9 @@ def _conv_functional(nsp):
     return convert
 
 
-convert_conv1d = _register(["torch.nn.functional.conv1d", "torch.conv1d"], _conv_functional(1))
-convert_conv2d = _register(["torch.nn.functional.conv2d", "torch.conv2d"], _conv_functional(2))
-convert_conv3d = _register(["torch.nn.functional.conv3d", "torch.conv3d"], _conv_functional(3))
+convert_conv1d = register(["torch.nn.functional.conv1d", "torch.conv1d"], _conv_functional(1))
+convert_conv2d = register(["torch.nn.functional.conv2d", "torch.conv2d"], _conv_functional(2))
+convert_conv3d = register(["torch.nn.functional.conv3d", "torch.conv3d"], _conv_functional(3))
 
 _PAD_MODES = {"reflect": "REFLECT", "replicate": "REPLICATE", "circular": "CIRCULAR"}
 
@@ -500,9 +487,9 @@ def _conv_module(nsp):
     return convert
 
 
-convert_Conv1d = _register(["torch.nn.Conv1d._conv_forward"], _conv_module(1))
-convert_Conv2d = _register(["torch.nn.Conv2d._conv_forward"], _conv_module(2))
-convert_Conv3d = _register(["torch.nn.Conv3d._conv_forward"], _conv_module(3))
+convert_Conv1d = register(["torch.nn.Conv1d._conv_forward"], _conv_module(1))
+convert_Conv2d = register(["torch.nn.Conv2d._conv_forward"], _conv_module(2))
+convert_Conv3d = register(["torch.nn.Conv3d._conv_forward"], _conv_module(3))
 
 
 def _conv_transpose_functional(nsp):
@@ -523,11 +510,11 @@ def _conv_transpose_functional(nsp):
     return convert
 
 
-convert_conv_transpose1d = _register(["torch.nn.functional.conv_transpose1d", "torch.conv_transpose1d"],
+convert_conv_transpose1d = register(["torch.nn.functional.conv_transpose1d", "torch.conv_transpose1d"],
                                      _conv_transpose_functional(1))
-convert_conv_transpose2d = _register(["torch.nn.functional.conv_transpose2d", "torch.conv_transpose2d"],
+convert_conv_transpose2d = register(["torch.nn.functional.conv_transpose2d", "torch.conv_transpose2d"],
                                      _conv_transpose_functional(2))
-convert_conv_transpose3d = _register(["torch.nn.functional.conv_transpose3d", "torch.conv_transpose3d"],
+convert_conv_transpose3d = register(["torch.nn.functional.conv_transpose3d", "torch.conv_transpose3d"],
                                      _conv_transpose_functional(3))
 
 
@@ -799,12 +786,12 @@ def _avg_pool(nsp):
     return convert
 
 
-convert_max_pool1d = _register(["torch.nn.functional.max_pool1d", "torch.max_pool1d"], _max_pool(1))
-convert_max_pool2d = _register(["torch.nn.functional.max_pool2d", "torch.max_pool2d"], _max_pool(2))
-convert_max_pool3d = _register(["torch.nn.functional.max_pool3d", "torch.max_pool3d"], _max_pool(3))
-convert_avg_pool1d = _register(["torch.nn.functional.avg_pool1d", "torch.avg_pool1d"], _avg_pool(1))
-convert_avg_pool2d = _register(["torch.nn.functional.avg_pool2d"], _avg_pool(2))
-convert_avg_pool3d = _register(["torch.nn.functional.avg_pool3d"], _avg_pool(3))
+convert_max_pool1d = register(["torch.nn.functional.max_pool1d", "torch.max_pool1d"], _max_pool(1))
+convert_max_pool2d = register(["torch.nn.functional.max_pool2d", "torch.max_pool2d"], _max_pool(2))
+convert_max_pool3d = register(["torch.nn.functional.max_pool3d", "torch.max_pool3d"], _max_pool(3))
+convert_avg_pool1d = register(["torch.nn.functional.avg_pool1d", "torch.avg_pool1d"], _avg_pool(1))
+convert_avg_pool2d = register(["torch.nn.functional.avg_pool2d"], _avg_pool(2))
+convert_avg_pool3d = register(["torch.nn.functional.avg_pool3d"], _avg_pool(3))
 
 
 def _adaptive_pool(nsp, kind):
@@ -825,17 +812,17 @@ def _adaptive_pool(nsp, kind):
     return convert
 
 
-convert_adaptive_avg_pool1d = _register(["torch.nn.functional.adaptive_avg_pool1d", "torch.adaptive_avg_pool1d"],
+convert_adaptive_avg_pool1d = register(["torch.nn.functional.adaptive_avg_pool1d", "torch.adaptive_avg_pool1d"],
                                         _adaptive_pool(1, "AVERAGE"))
-convert_adaptive_avg_pool2d = _register(["torch.nn.functional.adaptive_avg_pool2d"],
+convert_adaptive_avg_pool2d = register(["torch.nn.functional.adaptive_avg_pool2d"],
                                         _adaptive_pool(2, "AVERAGE"))
-convert_adaptive_avg_pool3d = _register(["torch.nn.functional.adaptive_avg_pool3d"],
+convert_adaptive_avg_pool3d = register(["torch.nn.functional.adaptive_avg_pool3d"],
                                         _adaptive_pool(3, "AVERAGE"))
-convert_adaptive_max_pool1d = _register(["torch.nn.functional.adaptive_max_pool1d"],
+convert_adaptive_max_pool1d = register(["torch.nn.functional.adaptive_max_pool1d"],
                                         _adaptive_pool(1, "MAX"))
-convert_adaptive_max_pool2d = _register(["torch.nn.functional.adaptive_max_pool2d"],
+convert_adaptive_max_pool2d = register(["torch.nn.functional.adaptive_max_pool2d"],
                                         _adaptive_pool(2, "MAX"))
-convert_adaptive_max_pool3d = _register(["torch.nn.functional.adaptive_max_pool3d"],
+convert_adaptive_max_pool3d = register(["torch.nn.functional.adaptive_max_pool3d"],
                                         _adaptive_pool(3, "MAX"))
 
 
@@ -858,11 +845,11 @@ def _dropout(ctx):
     set_trt(ctx, out, trt_tensor(ctx, inp))
 
 
-convert_dropout = _register(
+convert_dropout = register(
     [n for n in ("torch.nn.functional.dropout", "torch.nn.functional.dropout1d", "torch.nn.functional.dropout2d",
                  "torch.nn.functional.dropout3d", "torch.nn.functional.alpha_dropout",
                  "torch.nn.functional.feature_alpha_dropout", "torch.dropout", "torch.alpha_dropout",
-                 "torch.feature_dropout", "torch.feature_alpha_dropout") if _exists(n)], _dropout)
+                 "torch.feature_dropout", "torch.feature_alpha_dropout") if torch_has(n)], _dropout)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -942,7 +929,8 @@ def convert_sdpa(ctx):
     mask = None
     if a["is_causal"]:
         if a["attn_mask"] is not None:
-            reject(ctx, "attn_mask", "<tensor>", "torch refuses attn_mask together with is_causal=True")
+            raise ValueError(f"{func_name(ctx)}: attn_mask together with is_causal=True is ambiguous (torch "
+                             f"refuses it too)")
         mask = _causal_mask(ctx, L, S, rank)
     elif a["attn_mask"] is not None:
         mask = trt_tensor(ctx, a["attn_mask"])

@@ -24,12 +24,14 @@ from ._utils import (
     norm_dim,
     norm_dims,
     parse_args,
+    register,
     reject,
     reject_out,
     reshape,
     scalar_like,
     select,
     set_trt,
+    torch_has,
     trt_tensor,
     unary,
 )
@@ -39,26 +41,11 @@ E = lazy_enum("ElementWiseOperation")
 U = lazy_enum("UnaryOperation")
 
 
-def _register(names, fn):
-    for n in names:
-        fn = tensorrt_converter(n)(fn)
-    return fn
-
-
 def _forms(base, inplace=False):
     names = [f"torch.{base}", f"torch.Tensor.{base}"]
     if inplace:
         names.append(f"torch.Tensor.{base}_")
-    return [n for n in names if _exists(n)]
-
-
-def _exists(dotted):
-    obj = torch
-    for part in dotted.split(".")[1:]:
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return False
-    return True
+    return [n for n in names if torch_has(n)]
 
 
 def _dims_arg(dim, rank):
@@ -115,9 +102,9 @@ def _simple_reduce(op):
     return convert
 
 
-convert_sum = _register(_forms("sum") + ["torch.nansum"] * 0, _simple_reduce(R.SUM))
-convert_mean = _register(_forms("mean"), _simple_reduce(R.AVG))
-convert_prod = _register(_forms("prod"), _simple_reduce(R.PROD))
+convert_sum = register(_forms("sum") + ["torch.nansum"] * 0, _simple_reduce(R.SUM))
+convert_mean = register(_forms("mean"), _simple_reduce(R.AVG))
+convert_prod = register(_forms("prod"), _simple_reduce(R.PROD))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,8 +150,8 @@ def _bool_safe_reduce(ctx, x, op, dims, keepdim):
     return cast(ctx, y, x.dtype)
 
 
-convert_max = _register(_forms("max"), _max_min(True))
-convert_min = _register(_forms("min"), _max_min(False))
+convert_max = register(_forms("max"), _max_min(True))
+convert_min = register(_forms("min"), _max_min(False))
 
 
 def _amax_amin(op):
@@ -177,8 +164,8 @@ def _amax_amin(op):
     return convert
 
 
-convert_amax = _register(_forms("amax"), _amax_amin(R.MAX))
-convert_amin = _register(_forms("amin"), _amax_amin(R.MIN))
+convert_amax = register(_forms("amax"), _amax_amin(R.MAX))
+convert_amin = register(_forms("amin"), _amax_amin(R.MIN))
 
 
 def _arg(largest):
@@ -199,8 +186,8 @@ def _arg(largest):
     return convert
 
 
-convert_argmax = _register(_forms("argmax"), _arg(True))
-convert_argmin = _register(_forms("argmin"), _arg(False))
+convert_argmax = register(_forms("argmax"), _arg(True))
+convert_argmin = register(_forms("argmin"), _arg(False))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,10 +247,10 @@ def _var_std(std, with_mean):
     return convert
 
 
-convert_var = _register(_forms("var"), _var_std(False, False))
-convert_std = _register(_forms("std"), _var_std(True, False))
-convert_var_mean = _register(["torch.var_mean"], _var_std(False, True))
-convert_std_mean = _register(["torch.std_mean"], _var_std(True, True))
+convert_var = register(_forms("var"), _var_std(False, False))
+convert_std = register(_forms("std"), _var_std(True, False))
+convert_var_mean = register(["torch.var_mean"], _var_std(False, True))
+convert_std_mean = register(["torch.std_mean"], _var_std(True, True))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -362,8 +349,8 @@ def _all_any(op):
     return convert
 
 
-convert_all = _register(_forms("all"), _all_any(R.MIN))
-convert_any = _register(_forms("any"), _all_any(R.MAX))
+convert_all = register(_forms("all"), _all_any(R.MIN))
+convert_any = register(_forms("any"), _all_any(R.MAX))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -413,9 +400,9 @@ def _softmax(log):
     return convert
 
 
-convert_softmax = _register(["torch.nn.functional.softmax", "torch.softmax", "torch.Tensor.softmax",
+convert_softmax = register(["torch.nn.functional.softmax", "torch.softmax", "torch.Tensor.softmax",
                              "torch.special.softmax"], _softmax(False))
-convert_log_softmax = _register(["torch.nn.functional.log_softmax", "torch.log_softmax",
+convert_log_softmax = register(["torch.nn.functional.log_softmax", "torch.log_softmax",
                                  "torch.Tensor.log_softmax", "torch.special.log_softmax"], _softmax(True))
 
 

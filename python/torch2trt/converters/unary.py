@@ -21,6 +21,7 @@ from ._utils import (
     lazy_enum,
     name_converters,
     parse_args,
+    register,
     scalar_like,
     select,
     set_trt,
@@ -195,18 +196,16 @@ def _torch_names(name):
     return names
 
 
-def _register():
+def _register_table():
     for op_name in _OPS:
-        fn = _make_converter(op_name)
         names = _torch_names(op_name)
         names += [n for alias, target in _ALIASES.items() if target == op_name for n in _torch_names(alias)]
         names += [f"torch.Tensor.{d}" for d, target in _DUNDERS.items() if target == op_name]
-        for n in names:
-            fn = tensorrt_converter(n)(fn)
+        fn = register(names, _make_converter(op_name))
         globals()[fn.__name__] = fn
 
 
-_register()
+_register_table()
 
 
 @tensorrt_converter("torch.round")
