@@ -23,3 +23,4 @@
 #include "torch2trt/layers/normalization.h"
 #include "torch2trt/layers/cumsum.h"
 #include "torch2trt/layers/plugin.h"
+#include "torch2trt/layers/pointwise.h"
