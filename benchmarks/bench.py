@@ -42,8 +42,12 @@ def make_model(name, batch, device, dtype):
         return model, ids.to(device)
     import torchvision
 
-    model = getattr(torchvision.models, name)(weights=None).eval().to(device=device, dtype=dtype)
+    model = getattr(torchvision.models, name)(weights=None).to(device=device, dtype=dtype)
     x = torch.randn(batch, 3, 224, 224, device=device, dtype=dtype)
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
+    from demo import calibrate_batch_norm
+
+    calibrate_batch_norm(model, x)
     return model, x
 
 
@@ -184,6 +188,8 @@ def main():
         report(args.report, args.md)
         return
     device = torch.device(args.device)
+    torch.backends.cudnn.allow_tf32 = False  # true float32 everywhere, PyTorch included
+    torch.backends.cuda.matmul.allow_tf32 = False
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     modes = [m for m in args.compile_modes.split(",") if m]
     rows = []

@@ -32,6 +32,21 @@ def median_ms(fn, x, device, warmup=3, runs=20):
     return statistics.median(times)
 
 
+def calibrate_batch_norm(model, x, steps=4):
+    """Random weights make activations shrink or grow layer after layer (to float16 underflow in deep
+    nets); running the batch-norm statistics over random data first gives the activations a trained
+    model's scale. Leaves the model in eval mode."""
+    model.train()
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average
+    with torch.no_grad():
+        for _ in range(steps):
+            model(torch.randn(max(2, x.shape[0]), *x.shape[1:], device=x.device, dtype=x.dtype))
+    model.eval()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="resnet18", help="a torchvision.models classification model name")
@@ -43,8 +58,12 @@ def main():
 
     torch.manual_seed(0)
     device = torch.device(args.device)
-    model = getattr(torchvision.models, args.model)(weights=None).eval().to(device)
+    model = getattr(torchvision.models, args.model)(weights=None).to(device)
     x = torch.randn(args.batch, 3, args.size, args.size, device=device)
+    calibrate_batch_norm(model, x)
+    # The reference is computed in true float32 (PyTorch uses TF32 for float32 convolutions by default).
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
 
     t0 = time.perf_counter()
     model_trt = torch2trt(model, [x], fp16_mode=args.fp16)

@@ -43,6 +43,8 @@ class ExecutionContext {
   void set_graphs_enabled(bool on);
   /// True when the last enqueue replayed a captured graph.
   bool last_run_replayed() const { return replayed_; }
+  /// Why graph replay is off for this context ("" while it is on).
+  const std::string& graph_status() const { return graph_status_; }
 
  private:
   void prepare();
@@ -65,6 +67,7 @@ class ExecutionContext {
   // Graph replay state: the captured graph is valid for one set of I/O addresses and one stream.
   bool graphs_enabled_ = true;
   bool replayed_ = false;
+  std::string graph_status_;
   // Several graphs: a caller alternating between a few output buffers still replays.
   struct Graph {
     std::vector<void*> key;

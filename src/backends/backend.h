@@ -37,9 +37,10 @@ class Backend {
   virtual void synchronize(void* stream) = 0;
 
   /// Graph replay (CUDA graphs). `capture` records the work `run(s)` enqueues on a capture stream `s`
-  /// and returns a replayable handle, or null when this backend cannot capture it (nothing ran then).
-  virtual void* graph_capture(void* stream, const std::function<void(void* capture_stream)>& run) {
+  /// and returns a replayable handle, or null with `why` set when it cannot be captured (nothing ran then).
+  virtual void* graph_capture(void* stream, const std::function<void(void* capture_stream)>& run, std::string* why) {
     (void)stream, (void)run;
+    *why = std::string(name()) + " has no graph replay";
     return nullptr;
   }
   /// Replays a captured graph on `stream`.

@@ -331,6 +331,8 @@ NB_MODULE(_C, m) {
       .def("set_graphs_enabled", [](ContextHandle& c, bool on) { c.ctx->set_graphs_enabled(on); }, nb::arg("enabled"),
            "CUDA-graph replay on repeated runs with the same shapes, addresses and stream (default on)")
       .def_prop_ro("last_run_replayed", [](ContextHandle& c) { return c.ctx->last_run_replayed(); })
+      .def_prop_ro("graph_status", [](ContextHandle& c) { return c.ctx->graph_status(); },
+                   "why CUDA-graph replay is off for this context, or '' while it is on")
       .def("layer_info", [](ContextHandle& c) {
         nb::list l;
         for (auto& i : c.ctx->layer_info()) l.append(nb::make_tuple(i.name, i.kind, i.impl));

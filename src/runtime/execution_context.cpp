@@ -14,6 +14,7 @@ size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
 
 ExecutionContext::ExecutionContext(const Engine& engine) : engine_(engine), backend_(engine.backend()) {
   graphs_enabled_ = !engine.config().get_flag(BuilderFlag::kDISABLE_CUDA_GRAPHS);
+  if (!graphs_enabled_) graph_status_ = "the engine was built with DISABLE_CUDA_GRAPHS";
   const Network& net = engine_.network();
   for (int i = 0; i < net.num_layers(); ++i) {
     const Layer* l = net.layer(i);
@@ -70,6 +71,7 @@ Dims ExecutionContext::tensor_shape(const std::string& name) {
 
 void ExecutionContext::set_graphs_enabled(bool on) {
   graphs_enabled_ = on;
+  graph_status_ = on ? "" : "disabled by set_graphs_enabled(False)";
   if (!on) drop_graph();
 }
 
@@ -201,7 +203,8 @@ void ExecutionContext::enqueue(void* stream) {
       return;
     }
     if (std::find(seen_.begin(), seen_.end(), key) != seen_.end()) {
-      void* exec = backend_.graph_capture(stream, [&](void* s) { run_layers(s); });
+      std::string why;
+      void* exec = backend_.graph_capture(stream, [&](void* s) { run_layers(s); }, &why);
       if (exec) {
         if (graphs_.size() >= kMaxGraphs) {
           backend_.graph_destroy(graphs_.front().exec);
@@ -213,6 +216,7 @@ void ExecutionContext::enqueue(void* stream) {
         return;
       }
       graphs_enabled_ = false;  // this engine's kernels cannot be captured: run them directly from now on
+      graph_status_ = why;
       drop_graph();
     } else {
       seen_.push_back(key);

@@ -112,7 +112,7 @@ class CudaBackend : public Backend {
     T2T_CUDA_CHECK(cudaStreamSynchronize(static_cast<cudaStream_t>(stream)));
   }
 
-  void* graph_capture(void* stream, const std::function<void(void*)>& run) override {
+  void* graph_capture(void* stream, const std::function<void(void*)>& run, std::string* why) override {
     DeviceGuard g(device_);
     // The legacy default stream cannot be captured: capture on a private stream; the graph is
     // replayed on the caller's stream, so the ordering the caller sees is unchanged.
@@ -120,6 +120,7 @@ class CudaBackend : public Backend {
     if (!cap) {
       if (cudaStreamCreateWithFlags(&own, cudaStreamNonBlocking) != cudaSuccess) {
         cudaGetLastError();
+        *why = "could not create a capture stream";
         return nullptr;
       }
       cap = own;
@@ -129,19 +130,29 @@ class CudaBackend : public Backend {
       cudaGetLastError();  // a refused capture leaves a sticky-free error; clear it
       return exec;
     };
-    if (cudaStreamBeginCapture(cap, cudaStreamCaptureModeThreadLocal) != cudaSuccess) return finish(nullptr);
+    cudaError_t e = cudaStreamBeginCapture(cap, cudaStreamCaptureModeThreadLocal);
+    if (e != cudaSuccess) {
+      *why = std::string("cudaStreamBeginCapture: ") + cudaGetErrorString(e);
+      return finish(nullptr);
+    }
     cudaGraph_t graph = nullptr;
     try {
       run(cap);
-    } catch (const Error&) {
+    } catch (const Error& err) {
       cudaStreamEndCapture(cap, &graph);
       if (graph) cudaGraphDestroy(graph);
+      *why = std::string("a kernel cannot be captured: ") + err.what();
       return finish(nullptr);
     }
-    if (cudaStreamEndCapture(cap, &graph) != cudaSuccess || !graph) return finish(nullptr);
+    e = cudaStreamEndCapture(cap, &graph);
+    if (e != cudaSuccess || !graph) {
+      *why = std::string("cudaStreamEndCapture: ") + cudaGetErrorString(e);
+      return finish(nullptr);
+    }
     cudaGraphExec_t exec = nullptr;
-    cudaError_t e = cudaGraphInstantiate(&exec, graph, 0);
+    e = cudaGraphInstantiate(&exec, graph, 0);
     cudaGraphDestroy(graph);
+    if (e != cudaSuccess) *why = std::string("cudaGraphInstantiate: ") + cudaGetErrorString(e);
     return finish(e == cudaSuccess ? exec : nullptr);
   }
   void graph_launch(void* graph, void* stream) override {
