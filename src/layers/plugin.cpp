@@ -128,6 +128,8 @@ std::vector<TensorDesc> PluginLayer::infer(const std::vector<TensorDesc>& in) co
   std::string label = plugin_label(p.name, p.version);
   if (!error.empty()) fail(label, error);
   if (out.empty()) fail(label, "its shape rule returned no outputs");
+  bool inputs_static = true;
+  for (auto& d : in) inputs_static = inputs_static && d.dims.is_static();
   for (size_t i = 0; i < out.size(); ++i) {
     const TensorDesc& d = out[i];
     std::string which = label + " output " + std::to_string(i);
@@ -137,6 +139,9 @@ std::vector<TensorDesc> PluginLayer::infer(const std::vector<TensorDesc>& in) co
       fail(which, "the shape rule returned rank " + std::to_string(d.dims.nb_dims));
     for (int k = 0; k < d.dims.nb_dims; ++k)
       if (d.dims.d[k] < -1) fail(which, "the shape rule returned the shape " + d.dims.str());
+    // At run time every input is concrete; an output extent left at -1 could not be allocated.
+    if (inputs_static && !d.dims.is_static())
+      fail(which, "the shape rule returned " + d.dims.str() + " for inputs of known shape; it must compute every extent");
   }
   return out;
 }

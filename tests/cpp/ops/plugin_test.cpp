@@ -137,6 +137,17 @@ TEST_F(Plugin, ShapeRuleErrorsNameThePlugin) {
             std::string::npos);
   EXPECT_NE(msg([&] { add_plugin(n, {a, i}, "scaled_add", fields_of(1.f)); }).find("two float tensors"),
             std::string::npos);
+  // A rule must compute every output extent once its inputs are concrete.
+  PluginCreator vague = scaled_add_creator();
+  vague.name = "vague";
+  vague.infer = [](const PluginFields&, const std::vector<TensorDesc>& in) {
+    TensorDesc d = in[0];
+    d.dims.d[0] = -1;
+    return std::vector<TensorDesc>{d};
+  };
+  register_plugin(vague);
+  EXPECT_NE(msg([&] { add_plugin(n, {a}, "vague", {}); }).find("it must compute every extent"), std::string::npos);
+  deregister_plugin("vague");
   // Changing the fields re-runs the rule and restores the old bytes when the new ones are refused.
   auto* l = add_plugin(n, {a, a}, "scaled_add", fields_of(3.f));
   PluginFields old = l->p.fields;
