@@ -39,7 +39,9 @@ class ExecutionContext {
   };
   std::vector<LayerInfo> layer_info() const;
   /// Turns graph replay (CUDA graphs) on or off for this context; on by default unless the engine was
-  /// built with DISABLE_CUDA_GRAPHS. Replay starts on the second run with the same shapes, addresses and stream.
+  /// built with DISABLE_CUDA_GRAPHS. From the second run with the same input shapes, the layers replay as
+  /// one captured graph that reads and writes context-owned buffers; the caller's inputs and outputs are
+  /// copied in and out on the same stream, so any addresses and any stream work.
   void set_graphs_enabled(bool on);
   /// True when the last enqueue replayed a captured graph.
   bool last_run_replayed() const { return replayed_; }
@@ -49,6 +51,7 @@ class ExecutionContext {
  private:
   void prepare();
   void run_layers(void* stream);
+  void* view_address(const Tensor* t) const;
   void drop_graph();
   const Engine& engine_;
   Backend& backend_;
@@ -68,13 +71,10 @@ class ExecutionContext {
   bool graphs_enabled_ = true;
   bool replayed_ = false;
   std::string graph_status_;
-  // Several graphs: a caller alternating between a few output buffers still replays.
-  struct Graph {
-    std::vector<void*> key;
-    void* exec;
-  };
-  std::vector<Graph> graphs_;               // most recently used last
-  std::vector<std::vector<void*>> seen_;    // keys run once without a graph, most recent last
+  void* graph_ = nullptr;     // captured for the current shapes
+  bool warm_ = false;         // one direct run done for the current shapes (kernels initialised)
+  bool staging_ = false;      // I/O views point at staging buffers (while capturing)
+  std::vector<void*> stage_;  // per tensor index: staging buffer of an I/O tensor
 };
 
 /// Reads engine files (TensorRT's IRuntime).

@@ -8,7 +8,6 @@ namespace torch2trt {
 
 namespace {
 constexpr size_t kNoOffset = SIZE_MAX;
-constexpr size_t kMaxGraphs = 4;
 size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
 }  // namespace
 
@@ -76,9 +75,12 @@ void ExecutionContext::set_graphs_enabled(bool on) {
 }
 
 void ExecutionContext::drop_graph() {
-  for (auto& g : graphs_) backend_.graph_destroy(g.exec);
-  graphs_.clear();
-  seen_.clear();
+  if (graph_) backend_.graph_destroy(graph_);
+  graph_ = nullptr;
+  warm_ = false;
+  for (void* p : stage_)
+    if (p) backend_.release(p);
+  stage_.clear();
 }
 
 void ExecutionContext::prepare() {
@@ -187,62 +189,63 @@ void ExecutionContext::enqueue(void* stream) {
   prepare();
   replayed_ = false;
   if (graphs_enabled_ && backend_.device() != DeviceKind::kCPU) {
-    // The key: every I/O address and the stream. A graph replays only what it captured.
-    std::vector<void*> key;
     const Network& net = engine_.network();
-    for (int i = 0; i < net.num_inputs(); ++i) key.push_back(tensor_address(net.input(i)->name()));
-    for (int i = 0; i < net.num_outputs(); ++i) key.push_back(tensor_address(net.output(i)->name()));
-    key.push_back(stream);
-    for (size_t i = 0; i < graphs_.size(); ++i) {
-      if (graphs_[i].key != key) continue;
-      Graph g = graphs_[i];
-      graphs_.erase(graphs_.begin() + i);
-      graphs_.push_back(g);
-      backend_.graph_launch(g.exec, stream);
+    std::vector<const Tensor*> io;
+    for (int i = 0; i < net.num_inputs(); ++i) io.push_back(net.input(i));
+    for (int i = 0; i < net.num_outputs(); ++i) io.push_back(net.output(i));
+    auto bytes = [&](const Tensor* t) {
+      return static_cast<size_t>(descs_[t->index()].dims.volume()) * dtype_size(descs_[t->index()].dtype);
+    };
+    if (!graph_ && warm_) {
+      // Capture against staging buffers so the graph does not depend on the caller's addresses.
+      stage_.assign(net.num_tensors(), nullptr);
+      for (const Tensor* t : io)
+        if (!stage_[t->index()]) stage_[t->index()] = backend_.allocate(std::max<size_t>(bytes(t), 1));
+      staging_ = true;
+      std::string why;
+      graph_ = backend_.graph_capture(stream, [&](void* s) { run_layers(s); }, &why);
+      staging_ = false;
+      if (!graph_) {
+        graphs_enabled_ = false;  // this engine's kernels cannot be captured: run them directly from now on
+        graph_status_ = why;
+        drop_graph();
+      }
+    }
+    if (graph_) {
+      for (int i = 0; i < net.num_inputs(); ++i) {
+        const Tensor* t = net.input(i);
+        if (bytes(t)) backend_.copy(stage_[t->index()], view_address(t), bytes(t), stream);
+      }
+      backend_.graph_launch(graph_, stream);
+      for (int i = 0; i < net.num_outputs(); ++i) {
+        const Tensor* t = net.output(i);
+        if (bytes(t) && !t->is_input()) backend_.copy(view_address(t), stage_[t->index()], bytes(t), stream);
+      }
       replayed_ = true;
       return;
     }
-    if (std::find(seen_.begin(), seen_.end(), key) != seen_.end()) {
-      std::string why;
-      void* exec = backend_.graph_capture(stream, [&](void* s) { run_layers(s); }, &why);
-      if (exec) {
-        if (graphs_.size() >= kMaxGraphs) {
-          backend_.graph_destroy(graphs_.front().exec);
-          graphs_.erase(graphs_.begin());
-        }
-        graphs_.push_back({key, exec});
-        backend_.graph_launch(exec, stream);
-        replayed_ = true;
-        return;
-      }
-      graphs_enabled_ = false;  // this engine's kernels cannot be captured: run them directly from now on
-      graph_status_ = why;
-      drop_graph();
-    } else {
-      seen_.push_back(key);
-      if (seen_.size() > kMaxGraphs) seen_.erase(seen_.begin());
-    }
+    warm_ = graphs_enabled_;
   }
   run_layers(stream);
 }
 
+void* ExecutionContext::view_address(const Tensor* t) const {
+  auto it = addresses_.find(t->name());
+  void* p = it == addresses_.end() ? nullptr : it->second;
+  if (!p && descs_[t->index()].dims.volume() > 0)
+    throw RuntimeFailure(std::string(t->is_input() ? "input" : "output") + " '" + t->name() +
+                         "' has no address: call set_tensor_address('" + t->name() + "', pointer) before running");
+  return p;
+}
+
 void ExecutionContext::run_layers(void* stream) {
   const Network& net = engine_.network();
-  auto io_ptr = [&](const Tensor* t) -> void* {
-    auto it = addresses_.find(t->name());
-    void* p = it == addresses_.end() ? nullptr : it->second;
-    const TensorDesc& d = descs_[t->index()];
-    if (!p && d.dims.volume() > 0)
-      throw RuntimeFailure(std::string(t->is_input() ? "input" : "output") + " '" + t->name() +
-                           "' has no address: call set_tensor_address('" + t->name() + "', pointer) before running");
-    return p;
-  };
   auto view = [&](const Tensor* t) {
     TensorView v;
     v.dtype = descs_[t->index()].dtype;
     v.dims = descs_[t->index()].dims;
     if (t->is_input() || t->is_output())
-      v.data = io_ptr(t);
+      v.data = staging_ ? stage_[t->index()] : view_address(t);
     else
       v.data = static_cast<uint8_t*>(arena_) + offsets_[t->index()];
     return v;
