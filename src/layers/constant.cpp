@@ -44,7 +44,8 @@ std::vector<int64_t> read_shape_input(const Layer& layer, int index, const std::
     layer.fail(argument, "a shape tensor must be 1-D, got shape " + t->dims().str());
   std::vector<int64_t> v;
   if (!constant_int_values(t, &v)) {
-    std::string from = t->producer() ? std::string("a ") + layer_kind_name(t->producer()->kind()) + " layer" : "a network input";
+    std::string from =
+        t->producer() ? std::string("a ") + layer_kind_name(t->producer()->kind()) + " layer" : "a network input";
     layer.fail(argument, "tensor '" + t->name() + "' comes from " + from +
                              "; only shape tensors made by add_constant can be read when building (shapes computed "
                              "at run time are not supported): pass the values as a layer attribute instead");

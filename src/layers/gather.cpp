@@ -28,7 +28,8 @@ bool compatible(int64_t a, int64_t b) { return a == b || a < 0 || b < 0; }
 
 void append(Dims& out, const Dims& src, int from, int to, const Layer& l) {
   for (int i = from; i < to; ++i) {
-    if (out.nb_dims >= kMaxDims) l.fail("output", "the output would have more than " + std::to_string(kMaxDims) + " dimensions");
+    if (out.nb_dims >= kMaxDims)
+      l.fail("output", "the output would have more than " + std::to_string(kMaxDims) + " dimensions");
     out.d[out.nb_dims++] = src.d[i];
   }
 }
@@ -115,7 +116,8 @@ std::vector<TensorDesc> GatherLayer::infer(const std::vector<TensorDesc>& in) co
       if (e != 0) fail("num_elementwise_dims", "must be 0 in ELEMENT mode, got " + std::to_string(e));
       if (p.axis < 0 || p.axis >= r)
         fail("axis", "axis " + std::to_string(p.axis) + " is out of range for data " + data.str());
-      if (q != r) fail("indices", "ELEMENT mode needs indices of the data's rank: data " + data.str() + ", indices " + idx.str());
+      if (q != r)
+        fail("indices", "ELEMENT mode needs indices of the data's rank: data " + data.str() + ", indices " + idx.str());
       for (int k = 0; k < r; ++k)
         if (k != p.axis && data.d[k] >= 0 && idx.d[k] > data.d[k])
           fail("indices", "indices " + idx.str() + " are larger than data " + data.str() + " in dimension " +
@@ -145,7 +147,8 @@ std::vector<TensorDesc> ScatterLayer::infer(const std::vector<TensorDesc>& in) c
   const Dims &data = in[0].dims, &idx = in[1].dims, &upd = in[2].dims;
   int r = data.nb_dims;
   if (in[2].dtype != in[0].dtype)
-    fail("updates", std::string("dtype ") + dtype_name(in[2].dtype) + " differs from the data's " + dtype_name(in[0].dtype));
+    fail("updates",
+         std::string("dtype ") + dtype_name(in[2].dtype) + " differs from the data's " + dtype_name(in[0].dtype));
   if (static_cast<int>(p.mode) < 0 || static_cast<int>(p.mode) >= kNumScatterModes)
     fail("mode", "unknown scatter mode " + std::to_string(static_cast<int>(p.mode)));
   Dims want;

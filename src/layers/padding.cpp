@@ -15,14 +15,17 @@ const char* pad_mode_name(PadMode m) {
   return "?";
 }
 
-int64_t pad_source(PadMode mode, int64_t o, int64_t pre, int64_t n) {
-  int64_t i = o - pre;
-  if (i >= 0 && i < n) return i;
+int64_t pad_source(PadMode mode, int64_t o, int64_t pre, int64_t post, int64_t n) {
+  // Crop first, then pad the window [lo, lo + m) that remains.
+  int64_t lo = pre < 0 ? -pre : 0, m = n - lo - (post < 0 ? -post : 0);
+  int64_t i = o - (pre > 0 ? pre : 0);  // coordinate within the window
+  if (i >= 0 && i < m) return lo + i;
+  if (m <= 0) return -1;
   switch (mode) {
     case PadMode::kCONSTANT: return -1;
-    case PadMode::kREFLECT: return i < 0 ? -i : 2 * (n - 1) - i;
-    case PadMode::kREPLICATE: return i < 0 ? 0 : n - 1;
-    case PadMode::kCIRCULAR: return ((i % n) + n) % n;
+    case PadMode::kREFLECT: return lo + (i < 0 ? -i : 2 * (m - 1) - i);
+    case PadMode::kREPLICATE: return lo + (i < 0 ? 0 : m - 1);
+    case PadMode::kCIRCULAR: return lo + ((i % m) + m) % m;
   }
   return -1;
 }
@@ -57,7 +60,8 @@ std::vector<TensorDesc> PaddingLayer::infer(const std::vector<TensorDesc>& in) c
     int axis = x.nb_dims - k + j;
     int64_t pre = p.pre_padding.d[j], post = p.post_padding.d[j], n = x.d[axis];
     if (std::llabs(pre) > (int64_t(1) << 40) || std::llabs(post) > (int64_t(1) << 40))
-      fail("pre_padding_nd/post_padding_nd", "padding " + p.pre_padding.str() + " / " + p.post_padding.str() + " is too large");
+      fail("pre_padding_nd/post_padding_nd",
+           "padding " + p.pre_padding.str() + " / " + p.post_padding.str() + " is too large");
     if (n < 0) {
       out.d[axis] = -1;  // checked again with the run-time extent
       continue;
@@ -66,11 +70,15 @@ std::vector<TensorDesc> PaddingLayer::infer(const std::vector<TensorDesc>& in) c
     std::string where = "dimension " + std::to_string(axis) + " of the input " + x.str() + " (padding " +
                         std::to_string(pre) + " before, " + std::to_string(post) + " after)";
     if (m < 0) fail("pre_padding_nd/post_padding_nd", "cropping more than " + where + " holds");
+    // The non-constant modes read from what is left after cropping.
+    int64_t kept = n - (pre < 0 ? -pre : 0) - (post < 0 ? -post : 0);
     bool pads = (pre > 0 || post > 0) && m > 0;
-    if (pads && p.mode != PadMode::kCONSTANT && n == 0)
-      fail("mode", std::string(pad_mode_name(p.mode)) + " cannot pad the empty " + where);
-    if (p.mode == PadMode::kREFLECT && (pre >= n || post >= n) && pads)
-      fail("mode", "REFLECT needs padding smaller than the extent: " + where);
+    if (pads && p.mode != PadMode::kCONSTANT && kept <= 0)
+      fail("mode", std::string(pad_mode_name(p.mode)) + " has nothing to pad from in " + where +
+                       ": it is empty after cropping");
+    if (p.mode == PadMode::kREFLECT && pads && (pre >= kept || post >= kept))
+      fail("mode", "REFLECT needs padding smaller than the extent left after cropping (" + std::to_string(kept) +
+                       "): " + where);
     out.d[axis] = m;
   }
   return {TensorDesc{in[0].dtype, out}};

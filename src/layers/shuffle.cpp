@@ -114,9 +114,10 @@ std::vector<TensorDesc> ShuffleLayer::infer(const std::vector<TensorDesc>& in) c
         b.d[infer_at] = rest / known;
       }
     } else if (!unknown && rest != known) {
-      int64_t vol = a.volume();
-      fail("reshape_dims", "cannot reshape " + a.str() + (vol >= 0 ? " (" + std::to_string(vol) + " elements)" : "") +
-                               " to " + b.str() + (b.volume() >= 0 ? " (" + std::to_string(b.volume()) + " elements)" : ""));
+      auto count = [](const Dims& d) {
+        return d.volume() >= 0 ? " (" + std::to_string(d.volume()) + " elements)" : std::string();
+      };
+      fail("reshape_dims", "cannot reshape " + a.str() + count(a) + " to " + b.str() + count(b));
     }
   }
   Dims c = permute(b, expand_permutation(*this, p.second_transpose, b.nb_dims, "second_transpose"));

@@ -4,7 +4,8 @@ namespace torch2trt::py {
 
 void bind_Gather(nb::module_& m, nb::class_<Network>& net) {
   nb::enum_<GatherMode> e(m, "GatherMode");
-  for (int i = 0; i < kNumGatherModes; ++i) e.value(gather_mode_name(static_cast<GatherMode>(i)), static_cast<GatherMode>(i));
+  for (int i = 0; i < kNumGatherModes; ++i)
+    e.value(gather_mode_name(static_cast<GatherMode>(i)), static_cast<GatherMode>(i));
   auto c = nb::class_<GatherLayer, Layer>(m, "IGatherLayer");
   prop<GatherLayer, int32_t>(c, "axis", [](const GatherLayer& l) { return l.p.axis; },
                              [](GatherLayer& l, int32_t v) { l.p.axis = v; });
@@ -16,7 +17,9 @@ void bind_Gather(nb::module_& m, nb::class_<Network>& net) {
           [](Network& n, Tensor* input, Tensor* indices, int32_t axis) { return add_gather(n, input, indices, axis); },
           nb::rv_policy::reference_internal, nb::arg("input"), nb::arg("indices"), nb::arg("axis"));
   net.def("add_gather_v2",
-          [](Network& n, Tensor* input, Tensor* indices, GatherMode mode) { return add_gather_v2(n, input, indices, mode); },
+          [](Network& n, Tensor* input, Tensor* indices, GatherMode mode) {
+            return add_gather_v2(n, input, indices, mode);
+          },
           nb::rv_policy::reference_internal, nb::arg("input"), nb::arg("indices"), nb::arg("mode"));
 }
 

@@ -4,7 +4,8 @@ namespace torch2trt::py {
 
 void bind_Slice(nb::module_& m, nb::class_<Network>& net) {
   nb::enum_<SampleMode> e(m, "SampleMode");
-  for (int i = 0; i < kNumSampleModes; ++i) e.value(sample_mode_name(static_cast<SampleMode>(i)), static_cast<SampleMode>(i));
+  for (int i = 0; i < kNumSampleModes; ++i)
+    e.value(sample_mode_name(static_cast<SampleMode>(i)), static_cast<SampleMode>(i));
   e.attr("DEFAULT") = SampleMode::kSTRICT_BOUNDS;  // TensorRT's older name for STRICT_BOUNDS
   m.attr("SliceMode") = e;                         // TensorRT 8's name for the enum
   auto c = nb::class_<SliceLayer, Layer>(m, "ISliceLayer");

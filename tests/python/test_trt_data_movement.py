@@ -5,12 +5,18 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
 import torch2trt.trt as trt
 
-_DT = {torch.float32: trt.float32, torch.float16: trt.float16, torch.bfloat16: trt.bfloat16,
-       torch.int32: trt.int32, torch.int64: trt.int64, torch.int8: trt.int8, torch.uint8: trt.uint8,
-       torch.bool: trt.bool}
+_DT = {
+    torch.float32: trt.float32,
+    torch.float16: trt.float16,
+    torch.bfloat16: trt.bfloat16,
+    torch.int32: trt.int32,
+    torch.int64: trt.int64,
+    torch.int8: trt.int8,
+    torch.uint8: trt.uint8,
+    torch.bool: trt.bool,
+}
 _TORCH_DT = {v: k for k, v in _DT.items()}
 ALL_DTYPES = list(_DT)
 
@@ -191,7 +197,9 @@ def test_slice_like_torch_indexing(dtype):
     same(run(lambda n, t: n.add_slice(t, (0, 0, 0), (4, 5, 3), (1, 1, 2)).get_output(0), x), x[..., ::2])
     same(run(lambda n, t: n.add_slice(t, (1, 0, 2), (2, 5, 4), (1, 1, 1)).get_output(0), x), x[1:3, :, 2:])
     same(run(lambda n, t: n.add_slice(t, (3, 0, 5), (4, 5, 6), (-1, 1, -1)).get_output(0), x), torch.flip(x, (0, 2)))
-    same(run(lambda n, t: n.add_slice(t, (0, 4, 0), (4, 3, 6), (1, -2, 1)).get_output(0), x), torch.flip(x, (1,))[:, ::2])
+    same(
+        run(lambda n, t: n.add_slice(t, (0, 4, 0), (4, 3, 6), (1, -2, 1)).get_output(0), x), torch.flip(x, (1,))[:, ::2]
+    )
 
 
 def slice_mode(mode, start, shape, fill=None):
@@ -211,17 +219,16 @@ def test_slice_modes_match_torch_padding(dtype):
     x = sample((2, 3, 5), dtype)
     S = trt.SampleMode
     # Reading from -2 to extent + 1 is a padding of (2, 1) on the last dims.
-    same(run(slice_mode(S.REFLECT, (0, -2, -2), (2, 6, 8)), x),
-         F.pad(x.double(), (2, 1, 2, 1), mode="reflect").to(dtype))
-    same(run(slice_mode(S.CLAMP, (0, -2, -2), (2, 6, 8)), x),
-         F.pad(x.double(), (2, 1, 2, 1), mode="replicate").to(dtype))
-    same(run(slice_mode(S.WRAP, (0, -2, -2), (2, 6, 8)), x),
-         F.pad(x.double(), (2, 1, 2, 1), mode="circular").to(dtype))
-    same(run(slice_mode(S.FILL, (0, -2, -2), (2, 6, 8)), x),
-         F.pad(x.double(), (2, 1, 2, 1), value=0).to(dtype))
+    same(
+        run(slice_mode(S.REFLECT, (0, -2, -2), (2, 6, 8)), x), F.pad(x.double(), (2, 1, 2, 1), mode="reflect").to(dtype)
+    )
+    same(
+        run(slice_mode(S.CLAMP, (0, -2, -2), (2, 6, 8)), x), F.pad(x.double(), (2, 1, 2, 1), mode="replicate").to(dtype)
+    )
+    same(run(slice_mode(S.WRAP, (0, -2, -2), (2, 6, 8)), x), F.pad(x.double(), (2, 1, 2, 1), mode="circular").to(dtype))
+    same(run(slice_mode(S.FILL, (0, -2, -2), (2, 6, 8)), x), F.pad(x.double(), (2, 1, 2, 1), value=0).to(dtype))
     fill = torch.tensor(7, dtype=dtype)
-    same(run(slice_mode(S.FILL, (0, -2, -2), (2, 6, 8)), x, fill),
-         F.pad(x.double(), (2, 1, 2, 1), value=7).to(dtype))
+    same(run(slice_mode(S.FILL, (0, -2, -2), (2, 6, 8)), x, fill), F.pad(x.double(), (2, 1, 2, 1), value=7).to(dtype))
     # WRAP far past the edges tiles the tensor, as torch.roll plus repeat does.
     same(run(slice_mode(S.WRAP, (0, 1, 2), (2, 6, 10)), x), torch.roll(x, (-1, -2), (1, 2)).repeat(1, 2, 2))
 
@@ -292,8 +299,10 @@ def test_gather_nd_is_numpy_advanced_indexing():
 def test_gather_out_of_range_reads_zero():
     x = torch.arange(1, 7, dtype=torch.float32).reshape(2, 3)
     idx = torch.tensor([0, 3, -4, 2], dtype=torch.int32)
-    same(run(lambda n, t, i: n.add_gather(t, i, 1).get_output(0), x, idx),
-         torch.tensor([[1, 0, 0, 3], [4, 0, 0, 6]], dtype=torch.float32))
+    same(
+        run(lambda n, t, i: n.add_gather(t, i, 1).get_output(0), x, idx),
+        torch.tensor([[1, 0, 0, 3], [4, 0, 0, 6]], dtype=torch.float32),
+    )
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.int32, torch.int8])
@@ -372,8 +381,7 @@ def test_padding_is_f_pad(dtype, mode):
 
 def test_padding_negative_crops_and_3d():
     x = torch.randn(1, 2, 4, 5, 6)
-    same(run(lambda n, t: n.add_padding_nd(t, (-1, 2, 0), (1, -2, 3)).get_output(0), x),
-         F.pad(x, (0, 3, 2, -2, -1, 1)))
+    same(run(lambda n, t: n.add_padding_nd(t, (-1, 2, 0), (1, -2, 3)).get_output(0), x), F.pad(x, (0, 3, 2, -2, -1, 1)))
 
     def reflect3d(net, t):
         layer = net.add_padding_nd(t, (1, 2, 3), (2, 1, 0))
@@ -381,6 +389,22 @@ def test_padding_negative_crops_and_3d():
         return layer.get_output(0)
 
     same(run(reflect3d, x), F.pad(x, (3, 0, 2, 1, 1, 2), mode="reflect"))
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("pads", [(-2, 3), (2, -1), (3, -2, -1, 2)])
+def test_padding_crops_first_then_pads(mode, pads):
+    x = torch.randn(1, 5, 6)
+    k = len(pads) // 2  # F.pad order is (last_before, last_after, previous_before, ...)
+    pre = tuple(pads[2 * i] for i in reversed(range(k)))
+    post = tuple(pads[2 * i + 1] for i in reversed(range(k)))
+
+    def fn(net, t):
+        layer = net.add_padding_nd(t, pre, post)
+        layer.mode = getattr(trt.PadMode, mode.upper())
+        return layer.get_output(0)
+
+    same(run(fn, x), F.pad(x, pads, mode=mode))
 
 
 def test_padding_errors():

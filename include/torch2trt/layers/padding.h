@@ -18,7 +18,8 @@ constexpr int kNumPadModes = 4;
 const char* pad_mode_name(PadMode m);
 
 /// Parameters of a padding layer. pre_padding and post_padding have one entry per padded dimension and
-/// apply to the innermost dimensions (the last len(pre_padding) ones); negative entries crop.
+/// apply to the innermost dimensions (the last len(pre_padding) ones). Negative entries crop; as in
+/// torch.nn.functional.pad, the REFLECT, REPLICATE and CIRCULAR modes pad what remains after cropping.
 struct PaddingParams {
   Dims pre_padding;
   Dims post_padding;
@@ -38,8 +39,10 @@ class PaddingLayer : public Layer {
 /// Adds a zero padding of the innermost len(pre_padding) dimensions (TensorRT's add_padding_nd).
 PaddingLayer* add_padding_nd(Network& net, Tensor* input, const Dims& pre_padding, const Dims& post_padding);
 
-/// Input coordinate for output coordinate o of a padded axis (extent n, `pre` elements before), or -1 for
-/// the constant value.
-int64_t pad_source(PadMode mode, int64_t o, int64_t pre, int64_t n);
+/// Input coordinate for output coordinate o of a padded axis (input extent n, `pre` and `post` padding,
+/// each negative to crop), or -1 for the constant value.
+int64_t pad_source(PadMode mode, int64_t o, int64_t pre, int64_t post, int64_t n);
+/// pad_source for an axis not cropped at its end (post >= 0), where post does not matter.
+inline int64_t pad_source(PadMode mode, int64_t o, int64_t pre, int64_t n) { return pad_source(mode, o, pre, 0, n); }
 
 }  // namespace torch2trt

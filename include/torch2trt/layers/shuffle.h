@@ -12,7 +12,7 @@ namespace torch2trt {
 struct ShuffleParams {
   std::vector<int32_t> first_transpose;  ///< applied to the input
   bool has_reshape = false;              ///< false: no reshape (reshape_dims unset)
-  Dims reshape_dims;                     ///< 0 copies the extent at that position (zero_is_placeholder), one -1 is inferred
+  Dims reshape_dims;                     ///< 0 copies the extent there (zero_is_placeholder); one -1 is inferred
   std::vector<int32_t> second_transpose; ///< applied after the reshape
   bool zero_is_placeholder = true;
 };

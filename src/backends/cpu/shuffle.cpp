@@ -62,8 +62,9 @@ std::unique_ptr<Kernel> make_Shuffle(const ShuffleLayer& l, const std::vector<Te
   *why = move_dtype_problem(in[0].dtype, "shuffle");
   if (!why->empty()) return nullptr;
   // Ranks are fixed when building, so the permutations are too.
-  return std::make_unique<ShuffleKernel>(expand_permutation(l, l.p.first_transpose, in[0].dims.nb_dims, "first_transpose"),
-                                         expand_permutation(l, l.p.second_transpose, out[0].dims.nb_dims, "second_transpose"));
+  auto first = expand_permutation(l, l.p.first_transpose, in[0].dims.nb_dims, "first_transpose");
+  auto second = expand_permutation(l, l.p.second_transpose, out[0].dims.nb_dims, "second_transpose");
+  return std::make_unique<ShuffleKernel>(std::move(first), std::move(second));
 }
 
 }  // namespace torch2trt::cpu

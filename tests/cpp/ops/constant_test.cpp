@@ -61,8 +61,9 @@ TEST(Constant, FeedsOtherLayers) {
     return std::vector<Tensor*>{add_elementwise(n, in[0], k, ElementWiseOperation::kSUM)->output(0)};
   };
   c.reference = [](const std::vector<HostTensor>& in) {
-    return std::vector<HostTensor>{
-        make_tensor(DataType::kFLOAT, in[0].dims, [&](const std::vector<int64_t>& y) { return in[0].v[ravel(y, in[0].dims)] + y[1] + 1; })};
+    return std::vector<HostTensor>{make_tensor(DataType::kFLOAT, in[0].dims, [&](const std::vector<int64_t>& y) {
+      return in[0].v[ravel(y, in[0].dims)] + static_cast<double>(y[1]) + 1;
+    })};
   };
   check_op(LayerKind::kConstant, c);
 }

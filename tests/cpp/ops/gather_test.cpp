@@ -184,7 +184,8 @@ TEST(Scatter, ModesAxesAndDtypes) {
   using S = ScatterMode;
   std::vector<ScatterSpec> specs = {
       {"element_axis0", Dims{4, 3}, Dims{2, 3}, Dims{2, 3}, {3, 0, 1, 0, 2, -1}},
-      {"element_axis1_wide_indices", Dims{2, 3}, Dims{2, 5}, Dims{2, 5}, {0, 1, 2, 9, -9, 2, 1, 0, 7, 8}, S::kELEMENT, 1},
+      {"element_axis1_wide_indices", Dims{2, 3}, Dims{2, 5}, Dims{2, 5}, {0, 1, 2, 9, -9, 2, 1, 0, 7, 8},
+       S::kELEMENT, 1},
       {"element_3d_axis2", Dims{2, 2, 4}, Dims{2, 2, 2}, Dims{2, 2, 2}, {3, 0, 1, 2, -1, 0, 2, 1}, S::kELEMENT, 2},
       {"nd_rows", Dims{4, 3}, Dims{2, 1}, Dims{2, 3}, {2, -4}, S::kND},
       {"nd_elements", Dims{3, 4}, Dims{3, 2}, Dims{3}, {0, 0, 2, 3, 1, -2}, S::kND},

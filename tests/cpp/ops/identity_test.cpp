@@ -27,7 +27,8 @@ TEST(Identity, AllDtypes) {
 double wrap(int64_t x, int bits, bool is_signed) {
   if (bits == 64) return static_cast<double>(x);
   uint64_t m = static_cast<uint64_t>(x) & ((uint64_t(1) << bits) - 1);
-  if (is_signed && m >= (uint64_t(1) << (bits - 1))) return static_cast<double>(static_cast<int64_t>(m) - (int64_t(1) << bits));
+  if (is_signed && m >= (uint64_t(1) << (bits - 1)))
+    return static_cast<double>(static_cast<int64_t>(m) - (int64_t(1) << bits));
   return static_cast<double>(m);
 }
 
@@ -52,7 +53,9 @@ double ref_cast(double v, DataType from, DataType to) {
         return std::min(std::max(t, lo), hi);
       }
       // 8-bit targets: saturate to int64 first, then wrap.
-      int64_t i = t >= 9223372036854775807.0 ? INT64_MAX : t <= -9223372036854775808.0 ? INT64_MIN : static_cast<int64_t>(t);
+      int64_t i = t >= 9223372036854775807.0    ? INT64_MAX
+                  : t <= -9223372036854775808.0 ? INT64_MIN
+                                                : static_cast<int64_t>(t);
       return wrap(i, bits, is_signed);
     }
   }

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "harness.h"
@@ -8,7 +9,8 @@
 namespace t2t_test {
 namespace {
 
-// Independent reference: reflection by repeated mirroring, circular by repeated shifting.
+// Independent reference on a window of n elements: reflection by repeated mirroring, circular by
+// repeated shifting.
 int64_t ref_source(PadMode mode, int64_t i, int64_t n) {
   if (i >= 0 && i < n) return i;
   switch (mode) {
@@ -51,9 +53,12 @@ void run(const PadSpec& s, DataType dt) {
     return std::vector<HostTensor>{make_tensor(x.dtype, od, [&](const std::vector<int64_t>& y) {
       std::vector<int64_t> src = y;
       for (int j = 0; j < s.pre.nb_dims; ++j) {
+        // torch.nn.functional.pad: crop first, then pad what is left.
         int a = first + j;
-        src[a] = ref_source(s.mode, y[a] - s.pre.d[j], x.dims.d[a]);
-        if (src[a] < 0) return fill;
+        int64_t lo = std::max<int64_t>(-s.pre.d[j], 0), hi = x.dims.d[a] - std::max<int64_t>(-s.post.d[j], 0);
+        int64_t r = ref_source(s.mode, y[a] - std::max<int64_t>(s.pre.d[j], 0), hi - lo);
+        if (r < 0) return fill;
+        src[a] = lo + r;
       }
       return x.v[ravel(src, x.dims)];
     })};
@@ -72,6 +77,9 @@ TEST(Padding, ModesAndDtypes) {
       {"circular_2d", Dims{2, 3, 4}, Dims{2, 4}, Dims{3, 1}, P::kCIRCULAR},
       {"circular_wraps_twice", Dims{2, 3}, Dims{5}, Dims{7}, P::kCIRCULAR},
       {"reflect_with_crop", Dims{3, 6}, Dims{-2}, Dims{3}, P::kREFLECT},
+      {"circular_after_crop", Dims{3, 6}, Dims{-2, 2}, Dims{3, -1}, P::kCIRCULAR},
+      {"replicate_after_crop", Dims{3, 6}, Dims{2, -3}, Dims{-1, 2}, P::kREPLICATE},
+      {"reflect_after_crop", Dims{4, 6}, Dims{-1, 2}, Dims{2, -2}, P::kREFLECT},
       {"all_dims", Dims{2, 3}, Dims{1, 1}, Dims{1, 2}, P::kREPLICATE},
       {"nothing", Dims{2, 3}, Dims{}, Dims{}},
   };
