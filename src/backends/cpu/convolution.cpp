@@ -149,30 +149,30 @@ bool build_onednn(const ConvolutionGeometry& g, bool transposed, const std::vect
     // PyTorch's output_padding, which oneDNN takes as negative right padding.
     pr.push_back(transposed ? g.post_eff[i] : std::max<int64_t>(g.post_eff[i], 0));
   }
+  // The primitive picks its own activation layouts (channel-blocked where that is faster, as PyTorch's
+  // CPU convolution does); Primitive reorders the dense tensors into and out of them.
   memory::desc src_md = dnn::plain_f32(src), dst_md = dnn::plain_f32(dst);
+  memory::desc any_src(src, memory::data_type::f32, memory::format_tag::any);
+  memory::desc any_dst(dst, memory::data_type::f32, memory::format_tag::any);
   memory::desc user_w(wd, memory::data_type::f32, ws);
   memory::desc any_w(wd, memory::data_type::f32, memory::format_tag::any);
   memory::desc bias_md = bias.empty() ? memory::desc() : dnn::plain_f32({g.out_channels});
   try {
-    dnnl::primitive prim_obj;
-    memory::desc chosen_w;
+    dnnl::primitive_desc pd;
     if (transposed) {
       dnnl::deconvolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct,
-                                          src_md, any_w, bias_md, dst_md, strides, dil, pl, pr);
-      dnnl::deconvolution_forward::primitive_desc pd(d, dnn::engine());
-      chosen_w = pd.weights_desc();
-      prim_obj = dnnl::deconvolution_forward(pd);
+                                          any_src, any_w, bias_md, any_dst, strides, dil, pl, pr);
+      pd = dnnl::deconvolution_forward::primitive_desc(d, dnn::engine());
     } else {
       dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                        src_md, any_w, bias_md, dst_md, strides, dil, pl, pr);
-      dnnl::convolution_forward::primitive_desc pd(d, dnn::engine());
-      chosen_w = pd.weights_desc();
-      prim_obj = dnnl::convolution_forward(pd);
+                                        any_src, any_w, bias_md, any_dst, strides, dil, pl, pr);
+      pd = dnnl::convolution_forward::primitive_desc(d, dnn::engine());
     }
-    std::vector<std::pair<int, memory>> fixed = {{DNNL_ARG_WEIGHTS, dnn::reorder_to(user_w, w.data(), chosen_w)}};
+    std::vector<std::pair<int, memory>> fixed = {
+        {DNNL_ARG_WEIGHTS, dnn::reorder_to(user_w, w.data(), pd.weights_desc())}};
     if (!bias.empty())
       fixed.push_back({DNNL_ARG_BIAS, memory(bias_md, dnn::engine(), const_cast<float*>(bias.data()))});
-    prim->init(prim_obj, {{DNNL_ARG_SRC, src_md}, {DNNL_ARG_DST, dst_md}}, fixed);
+    prim->init(pd, {{DNNL_ARG_SRC, src_md, pd.src_desc(), false}, {DNNL_ARG_DST, dst_md, pd.dst_desc(), true}}, fixed);
     return true;
   } catch (const dnnl::error&) {
     return false;  // no oneDNN implementation for this geometry: the direct loops run it
@@ -198,12 +198,18 @@ class ConvKernel : public Kernel {
     if (onednn_enabled()) use_dnn_ = build_onednn(g_, transposed_, w_, b_, &prim_);
 #endif
   }
+  size_t workspace_size() const override {
+#ifdef T2T_WITH_ONEDNN
+    if (use_dnn_) return prim_.workspace_size();
+#endif
+    return 0;
+  }
   void run(const KernelArgs& a) override {
     const float* x = a.in[0].as<float>();
     float* y = a.out[0].as<float>();
 #ifdef T2T_WITH_ONEDNN
     if (use_dnn_) {
-      prim_.run({const_cast<float*>(x), y});
+      prim_.run({const_cast<float*>(x), y}, a.workspace);
       return;
     }
 #endif

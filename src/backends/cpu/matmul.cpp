@@ -29,33 +29,42 @@ int64_t batch_offset(int64_t idx, const Dims& out, const Dims& mine, const std::
   return off;
 }
 
-// C = A x B per batch, one output row at a time. Operand A row i is gathered contiguous first, then the
-// row is an axpy sweep over B's rows (B stored (k, n)) or n dot products (B stored transposed, (n, k)).
+// C = A x B per batch, in blocks of kRows output rows. The block's rows of A are gathered contiguous;
+// then each row (or column) of B is loaded once per block and used for every row in it: an axpy sweep
+// over B's rows when B is stored (k, n), dot products when it is stored transposed (n, k).
 void ref_matmul(const MatrixMultiplyGeometry& g, const float* a, const float* b, float* c) {
+  constexpr int64_t kRows = 8;
   const int64_t m = g.m, n = g.n, k = g.k;
-  const int64_t batches = g.batch_out.volume();
+  const int64_t batches = g.batch_out.volume(), blocks = (m + kRows - 1) / kRows;
   auto sa = batch_strides(g.batch0, m * k), sb = batch_strides(g.batch1, k * n);
-  parallel_for(batches * m, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, n * k)), [&](int64_t lo, int64_t hi) {
-    std::vector<float> arow(static_cast<size_t>(k));
-    for (int64_t r = lo; r < hi; ++r) {
-      int64_t bi = r / m, i = r % m;
+  parallel_for(batches * blocks, 1, [&](int64_t lo, int64_t hi) {
+    std::vector<float> arows(static_cast<size_t>(kRows * k));
+    for (int64_t t = lo; t < hi; ++t) {
+      int64_t bi = t / blocks, i0 = (t % blocks) * kRows, rows = std::min(kRows, m - i0);
       const float* ab = a + batch_offset(bi, g.batch_out, g.batch0, sa);
       const float* bb = b + batch_offset(bi, g.batch_out, g.batch1, sb);
-      for (int64_t kk = 0; kk < k; ++kk) arow[kk] = g.trans0 ? ab[kk * m + i] : ab[i * k + kk];
-      float* cr = c + r * n;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t kk = 0; kk < k; ++kk) arows[r * k + kk] = g.trans0 ? ab[kk * m + i0 + r] : ab[(i0 + r) * k + kk];
+      float* cb = c + (bi * m + i0) * n;
       if (g.trans1) {
         for (int64_t j = 0; j < n; ++j) {
           const float* bj = bb + j * k;
-          float s = 0.f;
-          for (int64_t kk = 0; kk < k; ++kk) s += arow[kk] * bj[kk];
-          cr[j] = s;
+          for (int64_t r = 0; r < rows; ++r) {
+            const float* ar = arows.data() + r * k;
+            float acc = 0.f;
+            for (int64_t kk = 0; kk < k; ++kk) acc += ar[kk] * bj[kk];
+            cb[r * n + j] = acc;
+          }
         }
       } else {
-        std::fill(cr, cr + n, 0.f);
+        std::fill(cb, cb + rows * n, 0.f);
         for (int64_t kk = 0; kk < k; ++kk) {
-          const float av = arow[kk];
-          const float* bk = bb + kk * n;
-          for (int64_t j = 0; j < n; ++j) cr[j] += av * bk[j];
+          const float* __restrict bk = bb + kk * n;
+          for (int64_t r = 0; r < rows; ++r) {
+            const float av = arows[r * k + kk];
+            float* __restrict cr = cb + r * n;
+            for (int64_t j = 0; j < n; ++j) cr[j] += av * bk[j];
+          }
         }
       }
     }
@@ -83,7 +92,7 @@ bool build_onednn(const MatrixMultiplyGeometry& g, dnn::Primitive* prim) {
   try {
     dnnl::matmul::desc d(src, wei, dst);
     dnnl::matmul::primitive_desc pd(d, dnn::engine());
-    prim->init(dnnl::matmul(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
+    prim->init(pd, {{DNNL_ARG_SRC, src, src, false}, {DNNL_ARG_WEIGHTS, wei, wei, false}, {DNNL_ARG_DST, dst, dst, true}});
     return true;
   } catch (const dnnl::error&) {
     return false;  // e.g. a broadcast this oneDNN does not implement: the loop GEMM runs it
@@ -111,7 +120,7 @@ class MatmulKernel : public Kernel {
     float* y = a.out[0].as<float>();
 #ifdef T2T_WITH_ONEDNN
     if (use_dnn_) {
-      prim_.run({const_cast<float*>(x0), const_cast<float*>(x1), y});
+      prim_.run({const_cast<float*>(x0), const_cast<float*>(x1), y}, nullptr);  // dense layouts: no scratch
       return;
     }
 #endif

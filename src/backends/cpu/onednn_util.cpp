@@ -36,27 +36,46 @@ dnnl::memory::desc plain_f32(const dnnl::memory::dims& d) {
   return dnnl::memory::desc(d, dnnl::memory::data_type::f32, strides);
 }
 
-void Primitive::init(dnnl::primitive prim, const std::vector<std::pair<int, dnnl::memory::desc>>& args,
+void Primitive::init(const dnnl::primitive_desc& pd, const std::vector<Arg>& args,
                      const std::vector<std::pair<int, dnnl::memory>>& fixed) {
-  prim_ = std::move(prim);
+  prim_ = dnnl::primitive(pd);
   stream_ = dnnl::stream(engine());
-  ids_.clear();
-  mems_.clear();
+  slots_.clear();
   args_.clear();
-  for (auto& [id, md] : args) {
-    // DNNL_MEMORY_NONE: the pointer is attached at each run.
-    dnnl::memory m(md, engine(), DNNL_MEMORY_NONE);
-    ids_.push_back(id);
-    mems_.push_back(m);
-    args_[id] = m;
+  workspace_ = 0;
+  for (const Arg& a : args) {
+    Slot s;
+    s.output = a.output;
+    s.reordered = !(a.inner == a.user);
+    // DNNL_MEMORY_NONE: pointers are attached at each run.
+    s.user = dnnl::memory(a.user, engine(), DNNL_MEMORY_NONE);
+    s.offset = workspace_;
+    if (!s.reordered) {
+      s.inner = s.user;
+    } else {
+      s.inner = dnnl::memory(a.inner, engine(), DNNL_MEMORY_NONE);
+      s.reorder = a.output ? dnnl::reorder(s.inner, s.user) : dnnl::reorder(s.user, s.inner);
+      workspace_ += (a.inner.get_size() + 63) & ~size_t(63);
+    }
+    args_[a.id] = s.inner;
+    slots_.push_back(s);
   }
   for (auto& [id, m] : fixed) args_[id] = m;
-  ready_ = true;
+  impl_ = pd.impl_info_str();
 }
 
-void Primitive::run(const std::vector<void*>& ptrs) {
-  for (size_t i = 0; i < mems_.size(); ++i) mems_[i].set_data_handle(ptrs[i]);
+void Primitive::run(const std::vector<void*>& ptrs, void* workspace) {
+  auto* ws = static_cast<uint8_t*>(workspace);
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    Slot& s = slots_[i];
+    s.user.set_data_handle(ptrs[i]);
+    if (s.reordered) s.inner.set_data_handle(ws + s.offset);
+  }
+  for (auto& s : slots_)
+    if (s.reordered && !s.output) s.reorder.execute(stream_, s.user, s.inner);
   prim_.execute(stream_, args_);
+  for (auto& s : slots_)
+    if (s.reordered && s.output) s.reorder.execute(stream_, s.inner, s.user);
   stream_.wait();
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -26,25 +27,42 @@ dnnl::memory::dims dims(const int64_t* d, int n);
 dnnl::memory::desc plain_f32(const dnnl::memory::dims& d);
 
 /// One oneDNN primitive with its memory objects; the data pointers of arguments are set at each run.
-/// A kernel owns one, so it is used by one thread at a time (as oneDNN streams require).
+/// An argument whose layout inside the primitive (`inner`, e.g. channel-blocked) differs from the
+/// caller's dense layout (`user`) is reordered into / out of the kernel's workspace around the run.
+/// A kernel owns its primitives, so each is used by one thread at a time (as oneDNN streams require).
 class Primitive {
  public:
-  Primitive() = default;
-  /// Takes the primitive; `args` maps oneDNN argument ids to their descriptors. Constant arguments
-  /// (reordered weights) are given with their memory in `fixed` and never change.
-  void init(dnnl::primitive prim, const std::vector<std::pair<int, dnnl::memory::desc>>& args,
+  /// One run-time argument: oneDNN id, the caller's layout, the primitive's layout, and its direction.
+  struct Arg {
+    int id;
+    dnnl::memory::desc user, inner;
+    bool output;
+  };
+  /// Takes the primitive (made from `pd`) and its arguments. Constant arguments (reordered weights,
+  /// bias) are given with their memory in `fixed` and never change.
+  void init(const dnnl::primitive_desc& pd, const std::vector<Arg>& args,
             const std::vector<std::pair<int, dnnl::memory>>& fixed = {});
-  /// Runs with the data pointers of the non-fixed arguments, in the order given to init().
-  void run(const std::vector<void*>& ptrs);
-  bool ready() const { return ready_; }
+  /// Scratch bytes for the reordered arguments.
+  size_t workspace_size() const { return workspace_; }
+  /// Runs with the caller's data pointers of the arguments, in the order given to init().
+  void run(const std::vector<void*>& ptrs, void* workspace);
+  /// oneDNN's name of the chosen implementation (e.g. "jit:avx512_core"), for tests and profiles.
+  const std::string& impl() const { return impl_; }
 
  private:
+  struct Slot {
+    dnnl::memory user, inner;
+    dnnl::reorder reorder;
+    bool reordered;  // false when the layouts agree (inner is user)
+    bool output;
+    size_t offset;
+  };
   dnnl::primitive prim_;
   dnnl::stream stream_;
-  std::vector<int> ids_;
-  std::vector<dnnl::memory> mems_;
+  std::vector<Slot> slots_;
   std::unordered_map<int, dnnl::memory> args_;
-  bool ready_ = false;
+  size_t workspace_ = 0;
+  std::string impl_;
 };
 
 /// Reorders `src` (any layout oneDNN can describe) into a new memory of layout `dst` and returns it.

@@ -104,7 +104,9 @@ bool build_onednn(const PoolingGeometry& pg, bool adaptive, dnnl::algorithm alg,
       g.window[i] = g.stride[i] = g.in[i] / g.out[i];
     }
   }
-  memory::dims src{g.outer, 1}, dst{g.outer, 1}, ker, strides, dil, pl, pr;
+  // The planes go in the channel dimension, so oneDNN can pool them channels-last with its vectorized
+  // kernels (its plain-layout pooling is a scalar loop).
+  memory::dims src{1, g.outer}, dst{1, g.outer}, ker, strides, dil, pl, pr;
   for (int i = 0; i < g.nsp; ++i) {
     src.push_back(g.in[i]);
     dst.push_back(g.out[i]);
@@ -119,11 +121,15 @@ bool build_onednn(const PoolingGeometry& pg, bool adaptive, dnnl::algorithm alg,
   }
   for (auto d : src)
     if (d == 0) return false;
+  using tag = memory::format_tag;
+  const tag channels_last = g.nsp == 1 ? tag::nwc : g.nsp == 2 ? tag::nhwc : tag::ndhwc;
   memory::desc src_md = dnn::plain_f32(src), dst_md = dnn::plain_f32(dst);
+  memory::desc src_cl(src, memory::data_type::f32, channels_last);
+  memory::desc any_dst(dst, memory::data_type::f32, tag::any);
   try {
-    dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, src_md, dst_md, strides, ker, dil, pl, pr);
+    dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, src_cl, any_dst, strides, ker, dil, pl, pr);
     dnnl::pooling_v2_forward::primitive_desc pd(d, dnn::engine());
-    prim->init(dnnl::pooling_v2_forward(pd), {{DNNL_ARG_SRC, src_md}, {DNNL_ARG_DST, dst_md}});
+    prim->init(pd, {{DNNL_ARG_SRC, src_md, src_cl, false}, {DNNL_ARG_DST, dst_md, pd.dst_desc(), true}});
     return true;
   } catch (const dnnl::error&) {
     return false;
@@ -157,8 +163,18 @@ class PoolKernel : public Kernel {
     }
 #endif
   }
+  // oneDNN path: each primitive's reorder scratch, then (blend) the average's result.
   size_t workspace_size() const override {
-    return use_dnn_ && mode_.type == PoolingType::kMAX_AVERAGE_BLEND ? static_cast<size_t>(out_numel_) * 4 : 0;
+#ifdef T2T_WITH_ONEDNN
+    if (!use_dnn_) return 0;
+    switch (mode_.type) {
+      case PoolingType::kMAX: return max_.workspace_size();
+      case PoolingType::kAVERAGE: return avg_.workspace_size();
+      case PoolingType::kMAX_AVERAGE_BLEND:
+        return max_.workspace_size() + avg_.workspace_size() + static_cast<size_t>(out_numel_) * 4;
+    }
+#endif
+    return 0;
   }
   void run(const KernelArgs& a) override {
     const float* x = a.in[0].as<float>();
@@ -166,13 +182,14 @@ class PoolKernel : public Kernel {
 #ifdef T2T_WITH_ONEDNN
     if (use_dnn_) {
       void* xp = const_cast<float*>(x);
+      auto* ws = static_cast<uint8_t*>(a.workspace);
       switch (mode_.type) {
-        case PoolingType::kMAX: max_.run({xp, y}); return;
-        case PoolingType::kAVERAGE: avg_.run({xp, y}); return;
+        case PoolingType::kMAX: max_.run({xp, y}, ws); return;
+        case PoolingType::kAVERAGE: avg_.run({xp, y}, ws); return;
         case PoolingType::kMAX_AVERAGE_BLEND: {
-          float* avg = static_cast<float*>(a.workspace);
-          max_.run({xp, y});
-          avg_.run({xp, avg});
+          float* avg = reinterpret_cast<float*>(ws + max_.workspace_size() + avg_.workspace_size());
+          max_.run({xp, y}, ws);
+          avg_.run({xp, avg}, ws + max_.workspace_size());
           const float b = mode_.blend;
           parallel_for(out_numel_, 1 << 14, [&](int64_t s, int64_t e) {
             for (int64_t i = s; i < e; ++i) y[i] = (1.f - b) * y[i] + b * avg[i];
