@@ -18,8 +18,9 @@ class PaddingKernel : public Kernel {
       auto& o = map.offset[i];
       o.resize(static_cast<size_t>(y.d[i]));
       int64_t pre = i >= first ? p_.pre_padding.d[i - first] : 0;
+      int64_t post = i >= first ? p_.post_padding.d[i - first] : 0;
       for (int64_t k = 0; k < y.d[i]; ++k) {
-        int64_t c = pad_source(p_.mode, k, pre, x.d[i]);
+        int64_t c = pad_source(p_.mode, k, pre, post, x.d[i]);
         o[k] = c < 0 ? -1 : c * xs[i];
       }
     }
