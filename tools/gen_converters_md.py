@@ -29,13 +29,13 @@ def source_link(converter):
     fn = inspect.unwrap(converter)
     try:
         path = inspect.getsourcefile(fn)
-        line = inspect.getsourcelines(fn)[1]
-    except (TypeError, OSError):
+    except TypeError:
         return ""
     rel = os.path.relpath(os.path.realpath(path), ROOT)
     if rel.startswith(".."):
         return os.path.basename(path)
-    return f"[{rel.split('/')[-1]}:{line}](../{rel}#L{line})"
+    # No line numbers: the page stays current while converter files are edited.
+    return f"[{rel.split('/')[-1]}](../{rel})"
 
 
 def render(converters):
