@@ -31,7 +31,7 @@ venv: $(VENV)/.ready
 
 build: sysdeps venv
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DT2T_BUILD_PYTHON=ON -DT2T_BUILD_TESTS=ON \
-	  -DPython_EXECUTABLE=$$(realpath $(VPY)) -DCMAKE_MAKE_PROGRAM=$$(realpath $(VENV)/bin/ninja) >/dev/null
+	  -DPython_EXECUTABLE=$(CURDIR)/$(VPY) -DCMAKE_MAKE_PROGRAM=$(CURDIR)/$(VENV)/bin/ninja >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 	cp -f $(BUILD)/_C*.so python/torch2trt/
 	echo "$(CURDIR)/python" > $(SITE)/torch2trt-dev.pth
