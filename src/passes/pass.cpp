@@ -6,6 +6,10 @@ int remove_dead_layers(Network& net, const BuilderConfig& config);
 int remove_noop_layers(Network& net, const BuilderConfig& config);
 int fold_constants(Network& net, const BuilderConfig& config);
 int fold_scale_into_convolution(Network& net, const BuilderConfig& config);
+int fuse_gelu(Network& net, const BuilderConfig& config);
+int fuse_layer_norm(Network& net, const BuilderConfig& config);
+int fuse_softmax(Network& net, const BuilderConfig& config);
+int fuse_pointwise(Network& net, const BuilderConfig& config);
 
 const std::vector<Pass>& builder_passes() {
   static const std::vector<Pass> passes = {
@@ -13,6 +17,13 @@ const std::vector<Pass>& builder_passes() {
       {"remove_noop_layers", remove_noop_layers},
       {"fold_constants", fold_constants},
       {"fold_scale_into_convolution", fold_scale_into_convolution},
+      // Pattern fusions need the elementwise layers that fuse_pointwise would otherwise absorb.
+      {"fuse_gelu", fuse_gelu},
+      {"fuse_layer_norm", fuse_layer_norm},
+      {"fuse_softmax", fuse_softmax},
+      // Last: any pass that claims specific elementwise layers (an activation after a convolution, say)
+      // must run before it.
+      {"fuse_pointwise", fuse_pointwise},
   };
   return passes;
 }

@@ -1,0 +1,111 @@
+// Fuses softmax written out with reduce and elementwise layers into one SoftMax layer:
+//   e = exp(x - max(x, axis))  or  e = exp(x)       s = sum(e, axis)       y = e / s  or  e * recip(s)
+// over one axis, reductions keeping dims. The version without the max overflows for large inputs; the
+// SoftMax layer subtracts the maximum itself, so the fused result equals the original wherever the
+// original is finite.
+#include <memory>
+#include <set>
+
+#include "passes/pass.h"
+#include "passes/pattern.h"
+
+namespace torch2trt {
+namespace {
+
+using pattern::Match;
+using pattern::Uses;
+using E = ElementWiseOperation;
+
+// A single-axis reduction with op `op` that keeps dims.
+ReduceLayer* reduce_one_axis(Layer* l, ReduceOperation op) {
+  if (!l || l->kind() != LayerKind::kReduce || l->precision_is_set()) return nullptr;
+  auto* r = static_cast<ReduceLayer*>(l);
+  uint32_t a = r->p.axes;
+  return r->p.op == op && r->p.keep_dims && a != 0 && (a & (a - 1)) == 0 ? r : nullptr;
+}
+
+struct SoftmaxMatch {
+  Match m;
+  Tensor* x = nullptr;
+  Tensor* result = nullptr;
+  uint32_t axes = 0;
+};
+
+bool match(const Uses& uses, UnaryLayer* exp, SoftmaxMatch& r) {
+  r.m.add(exp);
+  Tensor* u = exp->input(0);
+  r.x = u;
+  ReduceLayer* max = nullptr;
+  if (auto* sub = pattern::elementwise(u, E::kSUB); sub && uses.only_by(u, exp)) {
+    auto* m = reduce_one_axis(sub->input(1)->producer(), ReduceOperation::kMAX);
+    if (m && m->input(0) == sub->input(0) && uses.only_by(m->output(0), sub)) {
+      max = m;
+      r.x = sub->input(0);
+      r.m.add(sub);
+      r.m.add(m);
+    }
+  }
+  // e is read by the sum and by the division (or the product with the reciprocal).
+  Tensor* e = exp->output(0);
+  ReduceLayer* sum = nullptr;
+  for (Layer* l : uses.of(e))
+    if (auto* s = reduce_one_axis(l, ReduceOperation::kSUM)) sum = s;
+  if (!sum || (max && max->p.axes != sum->p.axes)) return false;
+  r.axes = sum->p.axes;
+  r.m.add(sum);
+  Tensor* s = sum->output(0);
+  const auto& readers = uses.of(s);
+  if (readers.size() != 1 || s->is_output()) return false;
+  Layer* div = readers[0];
+  if (pattern::elementwise(div->output(0), E::kDIV) && div->input(0) == e && div->input(1) == s) {
+    r.m.add(div);
+    r.result = div->output(0);
+  } else if (div->kind() == LayerKind::kUnary && static_cast<UnaryLayer*>(div)->p.op == UnaryOperation::kRECIP) {
+    Tensor* rs = div->output(0);
+    const auto& rr = uses.of(rs);
+    if (rr.size() != 1 || rs->is_output()) return false;
+    Layer* mul = rr[0];
+    bool e_times_r = mul->num_inputs() == 2 && ((mul->input(0) == e && mul->input(1) == rs) ||
+                                                (mul->input(0) == rs && mul->input(1) == e));
+    if (!pattern::elementwise(mul->output(0), E::kPROD) || !e_times_r) return false;
+    r.m.add(div);
+    r.m.add(mul);
+    r.result = mul->output(0);
+  } else {
+    return false;
+  }
+  return r.m.self_contained(uses, r.result) && r.result->dtype() == r.x->dtype() && r.result->dims() == r.x->dims();
+}
+
+}  // namespace
+
+int fuse_softmax(Network& net, const BuilderConfig&) {
+  int fused = 0;
+  std::vector<Layer*> dead;
+  std::set<const Layer*> gone;
+  auto uses = std::make_unique<Uses>(net);
+  for (int i = 0; i < net.num_layers(); ++i) {
+    Layer* l = net.layer(i);
+    if (l->kind() != LayerKind::kUnary || static_cast<UnaryLayer*>(l)->p.op != UnaryOperation::kEXP ||
+        l->precision_is_set() || gone.count(l) || !is_floating(l->output(0)->dtype()))
+      continue;
+    SoftmaxMatch r;
+    if (!match(*uses, static_cast<UnaryLayer*>(l), r)) continue;
+    auto* sm = add_softmax(net, r.x);
+    sm->p.axes = r.axes;
+    sm->changed([] {});
+    sm->set_name(l->name() + "_softmax");
+    pattern::replace_result(net, r.result, sm->output(0));
+    dead.insert(dead.end(), r.m.layers.begin(), r.m.layers.end());
+    gone.insert(r.m.layers.begin(), r.m.layers.end());
+    uses = std::make_unique<Uses>(net);
+    ++fused;
+  }
+  if (!dead.empty()) {
+    net.remove_layers(dead);
+    net.topo_sort();
+  }
+  return fused;
+}
+
+}  // namespace torch2trt
