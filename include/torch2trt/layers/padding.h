@@ -42,7 +42,5 @@ PaddingLayer* add_padding_nd(Network& net, Tensor* input, const Dims& pre_paddin
 /// Input coordinate for output coordinate o of a padded axis (input extent n, `pre` and `post` padding,
 /// each negative to crop), or -1 for the constant value.
 int64_t pad_source(PadMode mode, int64_t o, int64_t pre, int64_t post, int64_t n);
-/// pad_source for an axis not cropped at its end (post >= 0), where post does not matter.
-inline int64_t pad_source(PadMode mode, int64_t o, int64_t pre, int64_t n) { return pad_source(mode, o, pre, 0, n); }
 
 }  // namespace torch2trt
