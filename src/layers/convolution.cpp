@@ -217,7 +217,7 @@ std::vector<TensorDesc> infer_conv(const Layer& l, const ConvolutionParams& p, c
   std::vector<WindowExtent> ext;
   bool deferred = false;
   Dims out = check_input(l, p, in[0], transposed, nsp, &ext, defers_errors(l, *provisional), &deferred);
-  if (!deferred) *provisional = false;
+  if (!deferred && *provisional) *provisional = false;  // no write on loaded layers: contexts share them
   return {TensorDesc{in[0].dtype, out}};
 }
 

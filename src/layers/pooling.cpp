@@ -112,7 +112,7 @@ std::vector<TensorDesc> PoolingLayer::infer(const std::vector<TensorDesc>& in) c
   std::vector<WindowExtent> ext;
   bool deferred = false;
   Dims out = check(*this, in[0], &ext, defers_errors(*this, provisional), &deferred);
-  if (!deferred) provisional = false;
+  if (!deferred && provisional) provisional = false;  // no write on loaded layers: contexts share them
   return {TensorDesc{in[0].dtype, out}};
 }
 

@@ -65,7 +65,10 @@ void bind_Convolution(nb::module_& m, nb::class_<Network>& net) {
       },
       nb::rv_policy::reference_internal, nb::arg("input"), nb::arg("num_output_maps"), nb::arg("kernel_shape"),
       nb::arg("kernel"), nb::arg("bias") = nb::none(),
-      "Convolution over 1-3 spatial dims of (N, C, *spatial); kernel (K, C/groups, *k) as in PyTorch");
+      "Convolution over 1-3 spatial dims of (N, C, *spatial); kernel (K, C/groups, *k) as in PyTorch. "
+      "As TensorRT converters set num_groups, padding and dilation afterwards, the layer accepts a kernel "
+      "sized for other groups or an input smaller than the kernel until those make it valid (output extents "
+      "read -1 meanwhile); if it is still invalid when its output is used, the error names it");
   net.def(
       "add_convolution",
       [](Network& n, Tensor* input, int64_t num_output_maps, nb::handle kernel_shape, nb::handle kernel,
@@ -96,7 +99,8 @@ void bind_Deconvolution(nb::module_& m, nb::class_<Network>& net) {
       },
       nb::rv_policy::reference_internal, nb::arg("input"), nb::arg("num_output_maps"), nb::arg("kernel_shape"),
       nb::arg("kernel"), nb::arg("bias") = nb::none(),
-      "Transposed convolution (PyTorch ConvTranspose semantics); kernel (C, K/groups, *k) as in PyTorch");
+      "Transposed convolution (PyTorch ConvTranspose semantics); kernel (C, K/groups, *k) as in PyTorch; "
+      "a kernel sized for other groups is accepted until num_groups is set, as for add_convolution_nd");
   net.def(
       "add_deconvolution",
       [](Network& n, Tensor* input, int64_t num_output_maps, nb::handle kernel_shape, nb::handle kernel,

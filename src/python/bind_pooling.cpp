@@ -35,7 +35,8 @@ void bind_Pooling(nb::module_& m, nb::class_<Network>& net) {
         return add_pooling_nd(n, input, type, to_dims(window_size, "add_pooling_nd window_size"));
       },
       nb::rv_policy::reference_internal, nb::arg("input"), nb::arg("type"), nb::arg("window_size"),
-      "Pooling over the last 1-3 dims; stride defaults to the window, padding to 0");
+      "Pooling over the last 1-3 dims; stride defaults to the window, padding to 0. An input smaller than "
+      "the window is accepted until padding set afterwards makes it valid (output extents read -1 meanwhile)");
   net.def(
       "add_pooling",
       [](Network& n, Tensor* input, PoolingType type, nb::handle window_size) {
