@@ -139,6 +139,13 @@ else()
                   "CUDA Convolution/Deconvolution will be reported as unsupported")
 endif()
 get_target_property(_t2t_lt_loc ${_t2t_cublaslt_target} IMPORTED_LOCATION)
+# Installed modules (pip install .) find the CUDA libraries where they were found at build time when
+# PyTorch has not loaded them into the process first.
+if(_t2t_lt_loc)
+  get_filename_component(_t2t_lt_dir "${_t2t_lt_loc}" DIRECTORY)
+  set(CMAKE_INSTALL_RPATH "${CMAKE_INSTALL_RPATH};${_t2t_lt_dir}")
+endif()
+set(CMAKE_INSTALL_RPATH "${CMAKE_INSTALL_RPATH};${CUDAToolkit_LIBRARY_DIR}")
 message(STATUS "torch2trt: CUDA backend enabled (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, "
                "architectures ${CMAKE_CUDA_ARCHITECTURES}, cuBLASLt ${_t2t_lt_loc})")
 set(T2T_CUDA_ENABLED ON)

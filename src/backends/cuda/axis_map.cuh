@@ -60,14 +60,13 @@ class DeviceAxisMap {
   /// Runs the map over elements of `bytes` bytes; `fill_bits` holds the fill in its leading bytes.
   void run(size_t bytes, const void* src, void* dst, int64_t n, const void* fill_ptr, uint64_t fill_bits,
            cudaStream_t stream, const char* name) const {
-    bool ok = dispatch_bytes(bytes, [&](auto tag) {
+    dispatch_bytes(bytes, [&](auto tag) {
       using T = decltype(tag);
       T fill;
       std::memcpy(&fill, &fill_bits, sizeof(T));
       launch_1d(n, AxisMapOp<T>{view_, static_cast<const T*>(src), static_cast<T*>(dst), static_cast<const T*>(fill_ptr), fill},
                 stream, name);
     });
-    if (!ok) throw Unsupported(std::string(name) + ": elements of " + std::to_string(bytes) + " bytes");
   }
 
  private:

@@ -49,43 +49,49 @@ __device__ __forceinline__ bf16 from_float<bf16>(float x) {
 template <class T>
 constexpr bool is_float_storage_v = std::is_same_v<T, float> || std::is_same_v<T, half> || std::is_same_v<T, bf16>;
 
-/// Calls f(T{}) with T = float, half or bf16 for a floating dtype; returns false for other dtypes.
+/// Throws Unsupported for a dtype a kernel's dispatch does not cover. The factories refuse such dtypes
+/// before a kernel exists, so this only guards against a factory and its kernel disagreeing.
+[[noreturn]] inline void dispatch_failed(const char* what, const std::string& detail) {
+  throw Unsupported(std::string("CUDA kernel dispatch (") + what + "): " + detail + " is not handled");
+}
+
+/// Calls f(T{}) with T = float, half or bf16 for a floating dtype; throws for other dtypes.
 template <class F>
-bool dispatch_float(DataType t, F&& f) {
+void dispatch_float(DataType t, F&& f) {
   switch (t) {
-    case DataType::kFLOAT: f(float{}); return true;
-    case DataType::kHALF: f(half{}); return true;
-    case DataType::kBF16: f(bf16{}); return true;
-    default: return false;
+    case DataType::kFLOAT: f(float{}); return;
+    case DataType::kHALF: f(half{}); return;
+    case DataType::kBF16: f(bf16{}); return;
+    default: dispatch_failed("float types", dtype_name(t));
   }
 }
 
-/// Calls f(T{}) with the storage type of any numeric dtype (bool and uint8 as uint8_t); false for fp8.
+/// Calls f(T{}) with the storage type of any numeric dtype (bool and uint8 as uint8_t); throws for fp8.
 template <class F>
-bool dispatch_any(DataType t, F&& f) {
+void dispatch_any(DataType t, F&& f) {
   switch (t) {
-    case DataType::kFLOAT: f(float{}); return true;
-    case DataType::kHALF: f(half{}); return true;
-    case DataType::kBF16: f(bf16{}); return true;
-    case DataType::kINT32: f(int32_t{}); return true;
-    case DataType::kINT64: f(int64_t{}); return true;
-    case DataType::kINT8: f(int8_t{}); return true;
+    case DataType::kFLOAT: f(float{}); return;
+    case DataType::kHALF: f(half{}); return;
+    case DataType::kBF16: f(bf16{}); return;
+    case DataType::kINT32: f(int32_t{}); return;
+    case DataType::kINT64: f(int64_t{}); return;
+    case DataType::kINT8: f(int8_t{}); return;
     case DataType::kBOOL:
-    case DataType::kUINT8: f(uint8_t{}); return true;
-    case DataType::kFP8: return false;
+    case DataType::kUINT8: f(uint8_t{}); return;
+    case DataType::kFP8: break;
   }
-  return false;
+  dispatch_failed("numeric types", dtype_name(t));
 }
 
 /// Calls f(T{}) with an unsigned type of `bytes` bytes (1, 2, 4, 8): for kernels that only move data.
 template <class F>
-bool dispatch_bytes(size_t bytes, F&& f) {
+void dispatch_bytes(size_t bytes, F&& f) {
   switch (bytes) {
-    case 1: f(uint8_t{}); return true;
-    case 2: f(uint16_t{}); return true;
-    case 4: f(uint32_t{}); return true;
-    case 8: f(uint64_t{}); return true;
-    default: return false;
+    case 1: f(uint8_t{}); return;
+    case 2: f(uint16_t{}); return;
+    case 4: f(uint32_t{}); return;
+    case 8: f(uint64_t{}); return;
+    default: dispatch_failed("element sizes", std::to_string(bytes) + "-byte elements");
   }
 }
 

@@ -147,41 +147,46 @@ class ReduceKernel : public Kernel {
   }
   void run(const KernelArgs& a) override {
     cudaStream_t s = stream_of(a);
-    const ReduceOperation op = p_.op;
-    bool done = dispatch_float(a.in[0].dtype, [&](auto tag) {
-      using T = decltype(tag);
-      const T* x = a.in[0].as<const T>();
-      T* y = a.out[0].as<T>();
-      switch (op) {
-        case ReduceOperation::kSUM: return launch<T, FloatSum<T>>(plan_, x, y, s);
-        case ReduceOperation::kAVG: return launch<T, FloatAvg<T>>(plan_, x, y, s);
-        case ReduceOperation::kPROD: return launch<T, FloatProd<T>>(plan_, x, y, s);
-        case ReduceOperation::kMAX: return launch<T, FloatExtreme<T, true>>(plan_, x, y, s);
-        case ReduceOperation::kMIN: return launch<T, FloatExtreme<T, false>>(plan_, x, y, s);
-      }
-    });
-    if (done) return;
-    auto ints = [&](auto tag) {
-      using T = decltype(tag);
-      const T* x = a.in[0].as<const T>();
-      T* y = a.out[0].as<T>();
-      switch (op) {
-        case ReduceOperation::kSUM: return launch<T, IntSum<T>>(plan_, x, y, s);
-        case ReduceOperation::kPROD: return launch<T, IntProd<T>>(plan_, x, y, s);
-        case ReduceOperation::kMAX: return launch<T, IntExtreme<T, true>>(plan_, x, y, s);
-        case ReduceOperation::kMIN: return launch<T, IntExtreme<T, false>>(plan_, x, y, s);
-        case ReduceOperation::kAVG: break;  // refused by make_Reduce
-      }
-      throw Unsupported("CUDA reduce AVG on integers");
-    };
-    if (a.in[0].dtype == DataType::kINT32)
-      ints(int32_t{});
-    else
-      ints(int64_t{});
+    const DataType t = a.in[0].dtype;
+    if (is_float_type(t)) {
+      dispatch_float(t, [&](auto tag) { run_float<decltype(tag)>(a, s); });
+    } else if (t == DataType::kINT32) {
+      run_int<int32_t>(a, s);
+    } else if (t == DataType::kINT64) {
+      run_int<int64_t>(a, s);
+    } else {
+      throw Unsupported(std::string("CUDA reduce on ") + dtype_name(t) + " reached the kernel");
+    }
   }
   const char* impl_name() const override { return "cuda_reduce"; }
 
  private:
+  template <class T>
+  void run_float(const KernelArgs& a, cudaStream_t s) const {
+    const T* x = a.in[0].as<const T>();
+    T* y = a.out[0].as<T>();
+    switch (p_.op) {
+      case ReduceOperation::kSUM: return launch<T, FloatSum<T>>(plan_, x, y, s);
+      case ReduceOperation::kAVG: return launch<T, FloatAvg<T>>(plan_, x, y, s);
+      case ReduceOperation::kPROD: return launch<T, FloatProd<T>>(plan_, x, y, s);
+      case ReduceOperation::kMAX: return launch<T, FloatExtreme<T, true>>(plan_, x, y, s);
+      case ReduceOperation::kMIN: return launch<T, FloatExtreme<T, false>>(plan_, x, y, s);
+    }
+  }
+  template <class T>
+  void run_int(const KernelArgs& a, cudaStream_t s) const {
+    const T* x = a.in[0].as<const T>();
+    T* y = a.out[0].as<T>();
+    switch (p_.op) {
+      case ReduceOperation::kSUM: return launch<T, IntSum<T>>(plan_, x, y, s);
+      case ReduceOperation::kPROD: return launch<T, IntProd<T>>(plan_, x, y, s);
+      case ReduceOperation::kMAX: return launch<T, IntExtreme<T, true>>(plan_, x, y, s);
+      case ReduceOperation::kMIN: return launch<T, IntExtreme<T, false>>(plan_, x, y, s);
+      case ReduceOperation::kAVG: break;  // refused by make_Reduce
+    }
+    throw Unsupported("CUDA reduce: AVG of integers reached the kernel");
+  }
+
   ReduceParams p_;
   ReducePlan plan_;
 };
