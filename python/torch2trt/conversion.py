@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 import time
+import types
 
 import torch
 import torch.overrides
@@ -128,8 +129,36 @@ def _callable_name(fn):
     raise ValueError(f"tensorrt_converter: cannot find a dotted name for {fn!r}; pass the name as a string")
 
 
+# Slots of torch.Tensor that torch hands to __torch_function__ (indexing).
+_DISPATCHED_SLOTS = {"__getitem__", "__setitem__"}
+
+
+def _is_slot_wrapper(owner, attr):
+    """True for a method that a class inherits from a C type's slot (Tensor.__getitem__).
+
+    Assigning such a name on a class makes CPython fill every C slot of that name (for
+    __getitem__ also the sequence slot sq_item, which torch.Tensor does not have); deleting the
+    assignment cannot empty them again, so torch would be changed for the rest of the process
+    (0-d tensors in a list would then count as sequences). These methods are never assigned:
+    torch's __torch_function__ dispatch hands them to the conversion's TorchFunctionMode.
+    """
+    return (
+        isinstance(owner, type)
+        and attr not in vars(owner)
+        and isinstance(inspect.getattr_static(owner, attr, None), types.WrapperDescriptorType)
+    )
+
+
 def _check_replaceable(owner, attr, name):
     """Raises now, at registration, if the hook could not be installed later."""
+    if _is_slot_wrapper(owner, attr):
+        if not (issubclass(owner, torch.Tensor) and attr in _DISPATCHED_SLOTS):
+            raise ValueError(
+                f"tensorrt_converter: {name} is a C slot of {owner.__name__}; hooking it would change the class for "
+                f"good, and torch does not dispatch it to a TorchFunctionMode (of torch.Tensor's slots, "
+                f"{' and '.join(sorted(_DISPATCHED_SLOTS))} can have converters)"
+            )
+        return
     own = attr in vars(owner)
     raw = vars(owner)[attr] if own else None
     try:
@@ -547,6 +576,7 @@ class ConversionContext:
         inplace = _is_inplace(name, kwargs)
         mutated = args[0] if inplace and args and isinstance(args[0], torch.Tensor) else None
         before = mutated.__dict__.get("_trt") if mutated is not None else None
+        aliases_before = {id(t): t.__dict__["_trt"] for t in self._aliases(mutated)} if mutated is not None else None
         row = None
         if self._report is not None:
             row = {"function": name, "converter": _converter_label(entry), "status": "converted", "location": user_location()}
@@ -593,7 +623,7 @@ class ConversionContext:
                 mutated.__dict__.pop("_trt", None)
             if not any(t is mutated for t in outs):
                 outs.append(mutated)
-            self._invalidate_aliases(mutated, name)
+            self._invalidate_aliases(mutated, name, aliases_before)
         for t in outs:
             self._derived.add(id(t))
             if "_trt" not in t.__dict__:
@@ -606,8 +636,9 @@ class ConversionContext:
         """Runs a torch call that no hook caught (nested hooked calls inside it still convert)."""
         hooked = self._originals.get(id(func))
         if hooked is not None and hooked[2] is func:
-            # A callable with a converter, called through a reference taken before the hooks were
-            # installed (`self.act = F.gelu` in __init__, `from torch import cat`).
+            # A callable with a converter that the hooks do not see: a C slot of torch.Tensor
+            # (x[i], x[i] = v), or a reference taken before the hooks were installed
+            # (`self.act = F.gelu` in __init__, `from torch import cat`).
             return self._converted_call(hooked[0], hooked[1], func, args, kwargs)
         ins = _tensors_in((args, kwargs), [])
         derived = [t for t in ins if id(t) in self._derived]
@@ -665,17 +696,29 @@ class ConversionContext:
             self._report.append({"function": name, "converter": "-", "status": "unsupported", "location": location})
         return ret
 
-    def _invalidate_aliases(self, mutated, name):
-        """Tensors sharing memory with one modified in place changed too, which their engine
-        tensors do not reflect: using them later raises."""
+    def _aliases(self, mutated):
+        """Tensors met so far that share memory with ``mutated`` and have an engine tensor."""
         if mutated.numel() == 0:
-            return
+            return []
         ptr = mutated.untyped_storage().data_ptr()
+        return [
+            t
+            for t in self._tensors.values()
+            if t is not mutated
+            and t.numel() != 0
+            and "_trt" in t.__dict__
+            and not isinstance(t.__dict__["_trt"], Unconverted)
+            and t.untyped_storage().data_ptr() == ptr
+        ]
+
+    def _invalidate_aliases(self, mutated, name, rebound=None):
+        """Tensors sharing memory with one modified in place changed too, which their engine
+        tensors do not reflect: using them later raises. ``rebound`` maps id(alias) to the _trt it
+        had before the converter ran; an alias the converter re-bound (the base of a view written
+        through) is up to date and kept."""
         marker = None
-        for t in self._tensors.values():
-            if t is mutated or t.numel() == 0 or "_trt" not in t.__dict__:
-                continue
-            if isinstance(t.__dict__["_trt"], Unconverted) or t.untyped_storage().data_ptr() != ptr:
+        for t in self._aliases(mutated):
+            if rebound is not None and id(t) in rebound and t.__dict__["_trt"] is not rebound[id(t)]:
                 continue
             if marker is None:
                 marker = Unconverted(
@@ -697,6 +740,11 @@ class ConversionContext:
             own = attr in vars(owner)
             raw = vars(owner)[attr] if own else None
             static = inspect.getattr_static(owner, attr)
+            if _is_slot_wrapper(owner, attr):
+                # Never assigned (see _is_slot_wrapper): the watcher converts calls of the original.
+                original = getattr(owner, attr)
+                self._originals[id(original)] = (name, entry, original)
+                continue
             if isinstance(owner, type) and _is_property(static):
                 # Tensor.T, Tensor.mT, ...: the converter sees method_args == (tensor,).
                 hook = property(_make_hook(self, name, entry, functools.partial(_get_property, static)))

@@ -1,17 +1,18 @@
 """The conversion framework: registry, hooks, both converter APIs, errors, options, report()."""
 
 import collections
+import ctypes
 import inspect
 import io
 import re
+import sys
 import threading
 
 import pytest
 import torch
 import torch.nn.functional as F
 import torch2trt
-import torch2trt.trt as trt
-from torch2trt import ConversionError, tensorrt_converter
+from torch2trt import ConversionError, tensorrt_converter, trt
 from torch2trt import torch2trt as convert
 from torch2trt.conversion import _lookup, _short_path
 
@@ -295,6 +296,61 @@ def test_hooks_removed_after_success_and_failure():
     # torch.overrides caches torch's callables; it must not have cached a hook.
     names = torch.overrides._get_overridable_functions()[1]
     assert not any(hasattr(f, "__torch2trt_hook__") for f in names)
+
+
+def c_slots(cls):
+    """The C slot functions of a heap type (CPython 3.8+ layout of PyTypeObject/PyHeapTypeObject):
+    tp_* function pointers and the number/mapping/sequence/async/buffer tables."""
+    if sys.implementation.name != "cpython" or type.__dictoffset__ != 33 * 8:
+        pytest.skip("C slots are read for CPython's PyTypeObject layout only")
+    words = (ctypes.c_size_t * 42).from_address(id(cls))
+    # tp_dealloc, tp_getattr, tp_setattr, tp_repr, tp_hash, tp_call, tp_str, tp_getattro, tp_setattro,
+    # tp_traverse, tp_clear, tp_richcompare, tp_iter, tp_iternext, tp_descr_get, tp_descr_set,
+    # tp_init, tp_alloc, tp_new, tp_free, tp_is_gc
+    functions = [words[i] for i in (6, 8, 9, 11, 15, 16, 17, 18, 19, 23, 24, 25, 27, 28, 34, 35, 37, 38, 39, 40, 41)]
+    tables = [words[i] for i in (10, 12, 13, 14, 20)]  # tp_as_async ... tp_as_buffer, inside the heap type
+    start, end = min(tables), max(tables) + 2 * ctypes.sizeof(ctypes.c_size_t)
+    assert id(cls) < start and end <= id(cls) + type.__basicsize__
+    return functions + list((ctypes.c_size_t * ((end - start) // ctypes.sizeof(ctypes.c_size_t))).from_address(start))
+
+
+def test_tensor_c_slots_left_exactly_as_they_were():
+    # Assigning Tensor.__getitem__ (even once, and deleting it again) gives torch.Tensor a sequence
+    # slot for good: 0-d tensors then count as sequences and torch.tensor([t0, t1]) fails.
+    is_sequence = ctypes.pythonapi.PySequence_Check
+    is_sequence.argtypes = [ctypes.py_object]
+    assert is_sequence(torch.zeros(())) == 0
+    before = c_slots(torch.Tensor)
+
+    class M(torch.nn.Module):
+        def forward(self, x):
+            y = x[1:] * 2.0
+            y[0] = 1.0
+            return y[[0, 2]]
+
+    x = torch.randn(4)
+    torch.testing.assert_close(convert(M(), [x])(x), M()(x))
+
+    class Fails(torch.nn.Module):
+        def forward(self, x):
+            return torch.special.erfcx(x[1:]).relu()
+
+    with pytest.raises(ConversionError):
+        convert(Fails(), [x])
+    assert c_slots(torch.Tensor) == before
+    assert is_sequence(torch.zeros(())) == 0
+    assert torch.equal(torch.tensor([torch.tensor(1.0), torch.tensor(2.0)]), torch.tensor([1.0, 2.0]))
+
+
+class SlotInt(int):
+    """A class with an inherited C slot (int.__add__) that torch does not dispatch."""
+
+
+def test_slots_torch_does_not_dispatch_are_refused(saved_converters):
+    with pytest.raises(ValueError, match="C slot of SlotInt"):
+        tensorrt_converter(f"{__name__}.SlotInt.__add__")(lambda ctx: None)
+    with pytest.raises(ValueError, match="C slot of Tensor"):
+        tensorrt_converter("torch.Tensor.__str__")(lambda ctx: None)
 
 
 def test_model_sample_inputs_not_modified(isolated_converters):
@@ -707,6 +763,45 @@ def test_inplace_through_a_view_invalidates_the_base(isolated_converters):
 
     with pytest.raises(ConversionError, match=r"torch.Tensor.__iadd__ \(\S*test_conversion.py:\d+\) modified in place a tensor that shares memory"):
         convert(ThroughView(), [x])
+
+
+def test_inplace_converter_that_rebinds_the_base_keeps_it(isolated_converters):
+    register_basic()
+
+    @tensorrt_converter("torch.Tensor.__getitem__")
+    def convert_getitem(ctx):
+        x, index = ctx.method_args
+        assert index == slice(None)
+        ctx.method_return._trt = x._trt
+
+    @tensorrt_converter("torch.Tensor.__iadd__")
+    def convert_iadd(ctx):
+        # Knows its first argument is a view of a whole tensor, so it brings the base up to date too.
+        a, b = ctx.method_args
+        out = ctx.network.add_elementwise(a._trt, ctx.get_trt_tensor(b), trt.ElementWiseOperation.SUM).get_output(0)
+        ctx.method_return._trt = out
+        a._base._trt = out
+
+    class Rebound(torch.nn.Module):
+        def forward(self, x):
+            y = F.relu(x)
+            v = y[:]
+            v += x
+            return y * x
+
+    x = torch.randn(6)
+    torch.testing.assert_close(convert(Rebound(), [x])(x), (x.relu() + x) * x)
+
+    class OtherAliasIsStale(torch.nn.Module):
+        def forward(self, x):
+            y = F.relu(x)
+            other = y[:]  # not re-bound by the converter: it still holds relu(x)
+            v = y[:]
+            v += x
+            return other * x
+
+    with pytest.raises(ConversionError, match=r"torch.Tensor.__iadd__ \(\S*test_conversion.py:\d+\) modified in place"):
+        convert(OtherAliasIsStale(), [x])
 
 
 def test_inplace_converter_makes_a_constant_part_of_the_network(isolated_converters):

@@ -114,7 +114,6 @@ def test_from_network(name):
     check(fn, inputs, tol=1e-6, min_layers=1)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="framework: __getitem__ slot hook (see test_indexing)")
 def test_tensor_of_list_of_network_0d():
     check(lambda x: torch.tensor([x[0, 1], x.amax(), x.amin()]), X, tol=0.0)
 

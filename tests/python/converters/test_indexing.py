@@ -81,14 +81,9 @@ DYNAMIC_GETITEM = {
     "network_0d_only": (lambda x, i: x[i[1], 1:, i[0]], lambda: torch.randint(-4, 4, (2,))),
 }
 
-# While Tensor.__getitem__ is hooked with setattr, CPython gives torch.Tensor a sequence slot and
-# torch then takes 0-d tensors inside a list for sequences: x[[i[0], 3]] fails inside torch before
-# any converter runs (torch.tensor([a, b]) too). The converter handles such lists; this test passes
-# once the framework dispatches Tensor.__getitem__ without replacing the slot.
-FRAMEWORK_SLOT = pytest.mark.xfail(strict=True, raises=TypeError, reason="framework: __getitem__ slot hook")
 
-
-@FRAMEWORK_SLOT
+# A list mixing 0-d network tensors and ints: torch reads it as an index list only while
+# torch.Tensor has no sequence slot (the framework must not give it one by hooking __getitem__).
 def test_getitem_list_of_network_0d():
     check(lambda x, i: x[:, [i[0], 3, i[1]]], with_index((4, 5, 6), lambda: torch.randint(-5, 5, (2,))), tol=0.0)
 
@@ -160,12 +155,8 @@ def test_setitem_into_constant_then_used():
     check(fn, randn((2, 3)), tol=0.0)
 
 
-# The framework marks every tensor sharing memory with one written in place as invalid, also the
-# base that this converter re-binds; these pass once it spares aliases whose _trt the converter set.
-FRAMEWORK_ALIAS = pytest.mark.xfail(strict=True, reason="framework: invalidates the re-bound base of a view")
-
-
-@FRAMEWORK_ALIAS
+# Writing through a view: the converter re-binds the base too, and the framework keeps that base
+# valid while it invalidates the other aliases of the written memory.
 def test_setitem_through_view_updates_base():
     def fn(x):
         y = x * 1
@@ -176,7 +167,6 @@ def test_setitem_through_view_updates_base():
     check(fn, randn((3, 5)), tol=0.0)
 
 
-@FRAMEWORK_ALIAS
 def test_setitem_through_reshaped_view():
     def fn(x):
         y = x.clone()
