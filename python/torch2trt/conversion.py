@@ -264,8 +264,17 @@ def _is_inplace(name, kwargs):
 _SHAPE_ONLY = {
     "torch.zeros_like", "torch.ones_like", "torch.full_like", "torch.empty_like", "torch.rand_like",
     "torch.randn_like", "torch.randint_like", "torch.Tensor.new_zeros", "torch.Tensor.new_ones",
-    "torch.Tensor.new_full", "torch.Tensor.new_empty", "torch.Tensor.new_tensor", "torch.Tensor.new",
+    "torch.Tensor.new_full", "torch.Tensor.new_empty",
 }
+# Self gives only the dtype and device; the values come from the other arguments.
+_SELF_GIVES_DTYPE = {"torch.Tensor.new_tensor", "torch.Tensor.new"}
+
+
+def _value_inputs(name, args, kwargs):
+    """The tensors among a call's arguments whose values can reach its result."""
+    if name in _SELF_GIVES_DTYPE:
+        return _tensors_in((args[1:], kwargs), [])
+    return _tensors_in((args, kwargs), [])
 # Turn a tensor's values into Python values: the engine would bake in what tracing saw.
 _VALUE_READS = {
     "torch.Tensor.__bool__", "torch.Tensor.item", "torch.Tensor.tolist", "torch.Tensor.__int__",
@@ -568,7 +577,7 @@ class ConversionContext:
 
     def _after_hooked_call(self, name, entry, args, kwargs, ret):
         ins = _tensors_in((args, kwargs), [])
-        if not any(id(t) in self._derived for t in ins):
+        if not any(id(t) in self._derived for t in _value_inputs(name, args, kwargs)):
             return  # a computation on constants: PyTorch's result becomes a constant where used
         outs = _tensors_in(ret, [])
         self._register(ins)
@@ -645,7 +654,7 @@ class ConversionContext:
         if not derived:
             return func(*args, **kwargs)
         name = resolve_name(func) or getattr(func, "__qualname__", repr(func))
-        if name in _SHAPE_ONLY:
+        if name in _SHAPE_ONLY or not any(id(t) in self._derived for t in _value_inputs(name, args, kwargs)):
             return func(*args, **kwargs)
         location = user_location()
         if name in _VALUE_READS:

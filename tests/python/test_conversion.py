@@ -536,6 +536,26 @@ def test_value_read_into_python_is_an_error(isolated_converters):
         convert(Item(), [torch.ones(2)])
 
 
+def test_tensor_new_is_a_constant_only_when_its_data_is(isolated_converters):
+    register_basic()
+
+    class ConstantData(torch.nn.Module):
+        def forward(self, x):
+            y = F.relu(x)
+            return y.new([1.0, 2.0, 3.0]) + y  # y gives only the dtype
+
+    x = torch.randn(3)
+    torch.testing.assert_close(convert(ConstantData(), [x])(x), x.relu() + torch.tensor([1.0, 2.0, 3.0]))
+
+    class NetworkData(torch.nn.Module):
+        def forward(self, x):
+            y = F.relu(x)
+            return x.new(y) + x  # copies y's values: never a constant
+
+    with pytest.raises(ConversionError, match=r"^torch.Tensor.new \(\S*test_conversion.py:\d+\) has no converter"):
+        convert(NetworkData(), [x])
+
+
 def test_unhooked_inplace_on_network_tensor(isolated_converters):
     register_basic()
 

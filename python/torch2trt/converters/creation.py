@@ -1,6 +1,6 @@
 """Creation and dtype converters: Tensor.to / type / float / half / double / int / long / bool /
-type_as, cpu / cuda, torch.tensor / as_tensor of network tensors, full with a network fill value,
-linspace with network bounds, tril / triu.
+type_as, cpu / cuda, torch.tensor / as_tensor / Tensor.new_tensor / Tensor.new of network tensors,
+full with a network fill value, linspace with network bounds, tril / triu.
 
 Tensors created from Python values (torch.arange(n), torch.zeros(shape), torch.ones_like(x), ...)
 do not depend on the network inputs: with static shapes the framework stores them as constants
@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 import torch
 
-import torch2trt.trt as trt
+from torch2trt import trt
 from torch2trt.conversion import tensorrt_converter
 
 from ._shape_utils import broadcast_to, concat, data_dependent, reshape, set_result
@@ -117,13 +117,35 @@ def convert_tensor(ctx):
         _check_device(ctx, data, ret)
         if ret is data:
             return
+    _set_from_data(ctx, data, ret)
+
+
+def _set_from_data(ctx, data, ret):
+    """Binds `ret`, made by torch from `data` (a tensor, or a nested list of numbers and 0-d tensors)."""
+    if isinstance(data, torch.Tensor):
         out = trt_tensor(ctx, data)
     else:
-        # a (nested) list of numbers and 0-d tensors: one element each, joined
+        # one element each, joined
         items = [reshape(ctx, cast_to(ctx, trt_tensor(ctx, v), ret.dtype), [1]) for v in _flatten_data(data, [])]
         out = reshape(ctx, concat(ctx, items, 0), ret.shape)
     _note_float64(ctx, ret.dtype)
     set_trt(ctx, ret, cast_to(ctx, out, ret.dtype))
+
+
+@tensorrt_converter("torch.Tensor.new")
+def convert_new(ctx):
+    # The legacy constructor: x.new(tensor) aliases the tensor, x.new(list or tuple) copies the
+    # data, x.new(*ints) / x.new(torch.Size) / x.new() is uninitialized memory of that size.
+    x_t, args, ret = ctx.method_args[0], ctx.method_args[1:], ctx.method_return
+    _check_device(ctx, x_t, ret)
+    if len(args) == 1 and isinstance(args[0], (torch.Tensor, list, tuple)) and not isinstance(args[0], torch.Size):
+        if isinstance(args[0], torch.Tensor):
+            _check_device(ctx, args[0], ret)
+        _set_from_data(ctx, args[0], ret)
+        return
+    # Sizes: the framework calls this converter for them only when one is computed by the network
+    # (x itself gives only the dtype; with constant sizes the result is a constant).
+    raise data_dependent(ctx, "size")
 
 
 @tensorrt_converter("torch.full")

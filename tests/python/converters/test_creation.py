@@ -75,6 +75,9 @@ CONSTANTS = {
     "full_like": (lambda x: x - torch.full_like(x, 3.0), X),
     "empty_like_filled": (lambda x: torch.empty_like(x).fill_(1.0) + x, X),
     "new_ones": (lambda x: x.new_ones((3, 4)) + x, X),
+    "new_sizes_filled": (lambda x: x.new(2, 3).fill_(1.5) + x[:2, :3], X),
+    "new_size_filled": (lambda x: x.new(torch.Size([4])).zero_() + x, X),
+    "new_constant_data": (lambda x: x.new([1.0, 2.0, 3.0, 4.0]) * x, X),
     "eye": (lambda x: x @ torch.eye(4), X),
     "linspace": (lambda x: x + torch.linspace(0, 1, 4), X),
     "tensor": (lambda x: x * torch.tensor([1.0, 2.0, 3.0, 4.0]), X),
@@ -94,6 +97,10 @@ FROM_NETWORK = {
     "as_tensor_cast": (lambda x: torch.as_tensor(x, dtype=torch.int32), X),
     "as_tensor_same": (lambda x: torch.as_tensor(x) + 1, X),
     "new_tensor": (lambda x: x.new_tensor(x[0]) + 1, X),
+    "new_tensor_list": (lambda x: x.new_tensor([x[0, 1], 2.0, x.amax()], dtype=torch.float16), X),
+    "new_list": (lambda x: x.new([x[0, 1], x.amax(), 2.0]) * 2, X),
+    "new_nested": (lambda x: x.new([[x[0, 0], 1.0], (x.amin(), x[2, 3])]), X),
+    "new_alias": (lambda x: x.new(x[1]) + 1, X),
     "full_network_fill": (lambda x: torch.full((2, 3), x[0, 0]), X),
     "linspace_network_bounds": (lambda x: torch.linspace(x[0, 0], x[1, 1], 7), X),
     "linspace_network_bounds_even": (lambda x: torch.linspace(x[0, 0], x[1, 1], 8), X),
@@ -125,6 +132,11 @@ def _convert(fn, *inputs):
 def test_arange_of_network_value_raises():
     with pytest.raises(NotImplementedError, match="size, bound or count"):
         _convert(lambda x: torch.arange(x.sum().long().clamp(1, 5)), torch.ones(2))
+
+
+def test_new_with_network_size_raises():
+    with pytest.raises(NotImplementedError, match="size"):
+        _convert(lambda x: x.new(x.sum().long().clamp(1, 3), 2), torch.ones(2))
 
 
 def test_unsupported_dtype_raises():
