@@ -107,7 +107,11 @@ class MatmulKernel : public Kernel {
     c_.set(t, n, rows_, n, nb, inner_stride_[2]);
     // Two algorithms: one for 16-byte aligned pointers (the usual case: cudaMalloc, torch tensors) and
     // one for any element-aligned pointer (views at odd offsets); run() picks by the actual pointers.
-    aligned_ok_ = pick(16, &aligned_);
+    // Batch entries start at base + i * stride: 16-byte alignment needs 16-byte multiples as strides too.
+    bool strides_aligned = true;
+    for (int j = 0; j < 3; ++j)
+      strides_aligned = strides_aligned && (inner_batch_ == 1 || (inner_stride_[j] * dtype_size(dt_)) % 16 == 0);
+    aligned_ok_ = strides_aligned && pick(16, &aligned_);
     if (!pick(static_cast<uint32_t>(dtype_size(dt_)), &unaligned_))
       throw Unsupported("matrix multiply '" + layer_.name() + "': cuBLASLt has no algorithm for m=" +
                         std::to_string(rows_) + " n=" + std::to_string(n) + " k=" + std::to_string(k) + " (" +
