@@ -77,6 +77,14 @@ WindowExtent transposed_window_extent(PaddingMode mode, int64_t in, int64_t wind
   return e;
 }
 
+void check_window_list(const Layer& l, const char* arg, const Dims& d, int nsp, int64_t min, const char* what) {
+  if (d.nb_dims != nsp)
+    l.fail(arg, "has " + std::to_string(d.nb_dims) + " entries " + d.str() + " but the layer has " +
+                    std::to_string(nsp) + " spatial dimensions");
+  for (int i = 0; i < nsp; ++i)
+    if (d.d[i] < min) l.fail(arg, std::string("entries must be ") + what + ", got " + d.str());
+}
+
 bool defers_errors(const Layer& l, bool provisional) {
   if (!provisional) return false;
   if (l.num_outputs() == 0) return true;  // being added
@@ -88,25 +96,16 @@ namespace {
 
 std::string dims_text(const Dims& d) { return d.str(); }
 
-// Checks a per-spatial-dimension list: rank and minimum value.
-void check_list(const Layer& l, const char* arg, const Dims& d, int nsp, int64_t min, const char* what) {
-  if (d.nb_dims != nsp)
-    l.fail(arg, "has " + std::to_string(d.nb_dims) + " entries " + dims_text(d) + " but the kernel has " +
-                    std::to_string(nsp) + " spatial dimensions");
-  for (int i = 0; i < nsp; ++i)
-    if (d.d[i] < min) l.fail(arg, std::string("entries must be ") + what + ", got " + dims_text(d));
-}
-
 // Validates the parameters that do not depend on the input; returns the number of spatial dimensions.
 int check_params(const Layer& l, const ConvolutionParams& p, bool transposed) {
   int nsp = p.kernel_size.nb_dims;
   if (nsp < 1 || nsp > 3)
     l.fail("kernel_size", "needs 1, 2 or 3 spatial dimensions, got " + dims_text(p.kernel_size));
-  check_list(l, "kernel_size", p.kernel_size, nsp, 1, ">= 1");
-  check_list(l, "stride", p.stride, nsp, 1, ">= 1");
-  check_list(l, "dilation", p.dilation, nsp, 1, ">= 1");
-  check_list(l, "pre_padding", p.pre_padding, nsp, 0, ">= 0");
-  check_list(l, "post_padding", p.post_padding, nsp, 0, ">= 0");
+  check_window_list(l, "kernel_size", p.kernel_size, nsp, 1, ">= 1");
+  check_window_list(l, "stride", p.stride, nsp, 1, ">= 1");
+  check_window_list(l, "dilation", p.dilation, nsp, 1, ">= 1");
+  check_window_list(l, "pre_padding", p.pre_padding, nsp, 0, ">= 0");
+  check_window_list(l, "post_padding", p.post_padding, nsp, 0, ">= 0");
   int mode = static_cast<int>(p.padding_mode);
   if (mode < 0 || mode >= kNumPaddingModes) l.fail("padding_mode", "unknown padding mode " + std::to_string(mode));
   if (p.num_output_maps < 1) l.fail("num_output_maps", "must be >= 1, got " + std::to_string(p.num_output_maps));
@@ -125,7 +124,7 @@ int check_params(const Layer& l, const ConvolutionParams& p, bool transposed) {
     if (p.output_padding.nb_dims != 0)
       l.fail("output_padding", "applies to deconvolution only; leave it empty for a convolution");
   } else {
-    check_list(l, "output_padding", p.output_padding, nsp, 0, ">= 0");
+    check_window_list(l, "output_padding", p.output_padding, nsp, 0, ">= 0");
     for (int i = 0; i < nsp; ++i)
       if (p.output_padding.d[i] >= p.stride.d[i] && p.output_padding.d[i] >= p.dilation.d[i])
         l.fail("output_padding", "must be smaller than the stride or the dilation in each dimension, got " +

@@ -15,15 +15,6 @@ const char* pooling_type_name(PoolingType t) {
 
 namespace {
 
-void check_list(const Layer& l, const char* arg, const Dims& d, int nsp, int64_t min, const char* what) {
-  if (d.nb_dims != nsp)
-    l.fail(arg, "has " + std::to_string(d.nb_dims) + " entries " + d.str() + " but the window has " +
-                    std::to_string(nsp) + " spatial dimensions");
-  for (int i = 0; i < nsp; ++i)
-    if (d.d[i] < min) l.fail(arg, std::string("entries must be ") + what + ", got " + d.str());
-}
-
-// Validates parameters and input; fills the per-dimension extents and returns the output dims.
 // When `lenient`, an output extent < 1 (padding set later may fix it) sets *deferred and gives -1.
 Dims check(const PoolingLayer& l, const TensorDesc& x, std::vector<WindowExtent>* ext, bool lenient, bool* deferred) {
   const PoolingParams& p = l.p;
@@ -35,7 +26,7 @@ Dims check(const PoolingLayer& l, const TensorDesc& x, std::vector<WindowExtent>
   if (p.adaptive) {
     nsp = p.output_size.nb_dims;
     if (nsp < 1 || nsp > 3) l.fail("output_size", "needs 1, 2 or 3 spatial dimensions, got " + p.output_size.str());
-    check_list(l, "output_size", p.output_size, nsp, 1, ">= 1");
+    check_window_list(l, "output_size", p.output_size, nsp, 1, ">= 1");
     const std::pair<const char*, const Dims*> unused[] = {{"window_size", &p.window_size},
                                                           {"stride", &p.stride},
                                                           {"pre_padding", &p.pre_padding},
@@ -51,11 +42,11 @@ Dims check(const PoolingLayer& l, const TensorDesc& x, std::vector<WindowExtent>
     nsp = p.window_size.nb_dims;
     if (nsp < 1 || nsp > 3) l.fail("window_size", "needs 1, 2 or 3 spatial dimensions, got " + p.window_size.str());
     if (p.output_size.nb_dims != 0) l.fail("output_size", "is for adaptive pooling only; leave it empty");
-    check_list(l, "window_size", p.window_size, nsp, 1, ">= 1");
-    check_list(l, "stride", p.stride, nsp, 1, ">= 1");
-    check_list(l, "dilation", p.dilation, nsp, 1, ">= 1");
-    check_list(l, "pre_padding", p.pre_padding, nsp, 0, ">= 0");
-    check_list(l, "post_padding", p.post_padding, nsp, 0, ">= 0");
+    check_window_list(l, "window_size", p.window_size, nsp, 1, ">= 1");
+    check_window_list(l, "stride", p.stride, nsp, 1, ">= 1");
+    check_window_list(l, "dilation", p.dilation, nsp, 1, ">= 1");
+    check_window_list(l, "pre_padding", p.pre_padding, nsp, 0, ">= 0");
+    check_window_list(l, "post_padding", p.post_padding, nsp, 0, ">= 0");
     int mode = static_cast<int>(p.padding_mode);
     if (mode < 0 || mode >= kNumPaddingModes) l.fail("padding_mode", "unknown padding mode " + std::to_string(mode));
     for (int i = 0; i < nsp; ++i) {

@@ -464,3 +464,20 @@ def test_invalid_provisional_layer_is_reported_at_build():
         builder.build_serialized_network(n, config)
     conv.padding_nd = (1, 1)
     assert builder.build_serialized_network(n, config)
+
+
+def test_empty_tensors(cpu_path):
+    """A zero batch gives an empty output; a zero reduction length gives zeros (as torch.matmul)."""
+    x, w = torch.randn(0, 3, 8, 8), torch.randn(4, 3, 3, 3)
+
+    def conv(n, t):
+        layer = n.add_convolution_nd(t, 4, (3, 3), w)
+        layer.padding_nd = (1, 1)
+        return layer.get_output(0)
+
+    assert build_and_run(conv, [x]).shape == (0, 4, 8, 8)
+    assert build_and_run(lambda n, t: n.add_pooling_nd(t, trt.PoolingType.MAX, (2, 2)).get_output(0), [x]).shape == (
+        0, 3, 4, 4)
+    a, b = torch.randn(2, 3, 0), torch.randn(2, 0, 5)
+    y = build_and_run(lambda n, ta, tb: n.add_matrix_multiply(ta, M.NONE, tb, M.NONE).get_output(0), [a, b])
+    assert torch.equal(y, torch.matmul(a, b))

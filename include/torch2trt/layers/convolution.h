@@ -39,6 +39,10 @@ WindowExtent forward_window_extent(PaddingMode mode, int64_t in, int64_t window,
 WindowExtent transposed_window_extent(PaddingMode mode, int64_t in, int64_t window, int64_t stride, int64_t pre,
                                       int64_t post, int64_t output_padding);
 
+/// Checks a per-spatial-dimension parameter of a window layer: `nsp` entries, each >= `min` (`what`
+/// words the bound for the message); fails through `layer` naming `arg`.
+void check_window_list(const Layer& layer, const char* arg, const Dims& d, int nsp, int64_t min, const char* what);
+
 /// True while a window layer fresh from add_*_nd may defer errors (see ConvolutionLayer::provisional):
 /// it is provisional and its output is neither used by a layer nor a network output.
 bool defers_errors(const Layer& layer, bool provisional);
