@@ -19,7 +19,7 @@ import torch
 import torch.overrides
 from torch.overrides import TorchFunctionMode, resolve_name
 
-from torch2trt import trt
+from torch2trt import _tracing_flags, trt
 from torch2trt.module import TRTModule, flatten_outputs
 
 __all__ = [
@@ -662,6 +662,7 @@ class ConversionContext:
                 f"{name} ({location}) reads the values of a tensor computed from the network inputs into "
                 f"Python (data-dependent control flow or a Python number); an engine cannot do that and would "
                 f"keep the value seen while tracing. Compute it with tensor operations instead."
+                f"{_tracing_flags.value_read_hint(location)}"
             )
             err.located = True
             if self._report is None:
@@ -765,6 +766,9 @@ class ConversionContext:
                     hook = staticmethod(hook)
             setattr(owner, attr, hook)
             self._hooks.append((owner, attr, own, raw))
+        for owner, attr, replacement, original in _tracing_flags.patches(self):
+            setattr(owner, attr, replacement)
+            self._hooks.append((owner, attr, True, original))
 
     def _remove_hooks(self):
         self._originals.clear()

@@ -10,7 +10,7 @@ import torch
 import torchvision.models as tvm
 import torchvision.models.segmentation as tvs
 from conftest import rel_l2
-from torch2trt import torch2trt
+from torch2trt import ConversionError, torch2trt
 
 TOLERANCE = 1e-4
 
@@ -118,10 +118,8 @@ def small_gpt2(**kwargs):
 class WithMask(torch.nn.Module):
     """Calls a transformers model with an attention mask and returns its last hidden state.
 
-    With a 2-D mask, transformers' SDPA path reads the mask's values in Python (`padding_mask.all()`)
-    to skip masking when nothing is padded: torch2trt refuses that data-dependent read (an engine
-    would keep the choice made while tracing). A 4-D boolean mask (batch, 1, query, key) is used as
-    given, and the eager attention path of GPT-2 builds its mask with tensor operations only.
+    A 2-D mask (batch, key) is what tokenizers return; with four_d=True it is passed as the
+    equivalent 4-D boolean mask (batch, 1, query, key), which transformers uses as given.
     """
 
     def __init__(self, model, four_d):
@@ -141,6 +139,51 @@ def tokens(batch=2, seq=16):
     mask = torch.ones(batch, seq, dtype=torch.int64)
     mask[1, seq // 2:] = 0  # padding in the second sequence
     return ids, mask
+
+
+def tiny(family, **kwargs):
+    """A one-layer model of the family, small enough for the default suite."""
+    transformers = pytest.importorskip("transformers")
+    if family == "bert":
+        config = transformers.BertConfig(
+            vocab_size=1000, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+            max_position_embeddings=32, **kwargs,
+        )
+        return transformers.BertModel(config, add_pooling_layer=False)
+    config = transformers.GPT2Config(vocab_size=1000, n_positions=32, n_embd=32, n_layer=1, n_head=2, use_cache=False,
+                                     bos_token_id=0, eos_token_id=0, **kwargs)
+    return transformers.GPT2Model(config)
+
+
+@pytest.mark.parametrize("attn", ["sdpa", "eager"])
+@pytest.mark.parametrize("family", ["bert", "gpt2"])
+def test_2d_attention_mask_of_any_values(family, attn):
+    # transformers skips masking when the mask it sees has no padding; the engine, built from one
+    # mask, must mask every other one as PyTorch does.
+    torch.manual_seed(0)
+    model = WithMask(tiny(family, attn_implementation=attn), four_d=False).eval()
+    import transformers.masking_utils
+
+    is_tracing = transformers.masking_utils.is_tracing
+    ids, padded = tokens()
+    ones = torch.ones_like(padded)
+    for traced, other in ((ones, padded), (padded, ones)):
+        model_trt = torch2trt(model, [ids, traced])
+        for mask in (traced, other):
+            with torch.no_grad():
+                expected = model(ids, mask)
+            err = rel_l2(model_trt(ids, mask), expected)
+            assert err <= TOLERANCE, f"traced with {traced.tolist()}, run with {mask.tolist()}: relative L2 {err:.3g}"
+    assert transformers.masking_utils.is_tracing is is_tracing  # put back after converting
+
+
+def test_2d_attention_mask_read_without_is_tracing_says_what_to_do(monkeypatch):
+    # What a transformers version that reads the mask without asking is_tracing() runs into.
+    import torch2trt._tracing_flags as flags
+
+    monkeypatch.setattr(flags, "patches", lambda ctx: [])
+    with pytest.raises(ConversionError, match=r"transformers/\S+:\d+\) reads the values.*4-D boolean attention mask.*eager"):
+        torch2trt(WithMask(tiny("bert"), four_d=False).eval(), list(tokens()))
 
 
 def test_bert_small():
