@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from convert_check import Fn, check
+from convert_check import HALF_TOL, Fn, check
 
 import torch2trt
 
@@ -120,7 +120,7 @@ def test_prelu_2d_input():
 
 def test_half_precision():
     m = nn.Sequential(nn.GELU(), nn.SiLU(), nn.Hardswish()).half()
-    check(m, lambda: [torch.randn(2, 8, dtype=torch.half)], tol=1e-3)
+    check(m, lambda: [torch.randn(2, 8, dtype=torch.half)], tol=HALF_TOL[torch.half])
 
 
 def test_inplace_result_seen_by_later_ops():

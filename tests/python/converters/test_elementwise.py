@@ -3,7 +3,7 @@ broadcasting, scalars and dtype promotion; comparisons, logic, clamp, where, mas
 
 import pytest
 import torch
-from convert_check import Fn, check
+from convert_check import HALF_TOL, Fn, check
 
 import torch2trt
 
@@ -125,7 +125,7 @@ def test_integer_arithmetic(name):
 
 def test_mixed_dtypes_promote():
     check(lambda a, b: a + b.int(), F32)
-    check(lambda a, b: a.half() * b, F32, tol=1e-3)
+    check(lambda a, b: a.half() * b, F32, tol=HALF_TOL[torch.half])
 
 
 CMP = {

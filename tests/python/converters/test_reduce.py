@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from convert_check import check
+from convert_check import HALF_TOL, check
 
 
 def randn(*shape, scale=1.0):
@@ -15,6 +15,9 @@ def randn(*shape, scale=1.0):
 
 
 X = randn(2, 3, 4, 5)
+# Positive values for sums and products: sums of mixed signs can cancel to near zero, where float32
+# rounding alone (in torch's own result) gives large relative errors.
+XP = lambda: [torch.rand(2, 3, 4, 5) + 0.5]  # noqa: E731
 
 SUMS = {
     "sum_all": lambda x: x.sum(),
@@ -25,20 +28,19 @@ SUMS = {
     "sum_empty_dims": lambda x: torch.sum(x, dim=[]),
     "sum_dtype": lambda x: x.sum(1, dtype=torch.float16),
     "sum_int": lambda x: (x * 10).int().sum(2),
-    "sum_bool": lambda x: (x > 0).sum(1),
+    "sum_bool": lambda x: (x > 1).sum(1),
     "mean_all": lambda x: x.mean(),
     "mean_dim": lambda x: torch.mean(x, dim=2),
     "mean_dims_keep": lambda x: x.mean((-1, -2), keepdim=True),
     "prod": lambda x: x.prod(3),
     "prod_keep": lambda x: torch.prod(x, 0, keepdim=True),
-    "prod_all": lambda x: (x * 0.3 + 1).prod(),
+    "prod_all": lambda x: x.prod(),
 }
 
 
 @pytest.mark.parametrize("name", sorted(SUMS))
 def test_sum_mean_prod(name):
-    # sum_dtype sums in float16 (torch too): half precision bounds the agreement.
-    check(SUMS[name], X, tol=1e-3 if name == "sum_dtype" else 1e-5)
+    check(SUMS[name], XP, tol=HALF_TOL[torch.half] if name == "sum_dtype" else 1e-5)
 
 
 MAXMIN = {
@@ -174,8 +176,8 @@ CUMSUM = {
 
 @pytest.mark.parametrize("name", sorted(CUMSUM))
 def test_cumsum(name):
-    # cumsum_dtype accumulates in float16 (torch too): half precision bounds the agreement.
-    check(CUMSUM[name], X, tol=1e-3 if name == "cumsum_dtype" else 1e-5)
+    tol = HALF_TOL[torch.half] if name == "cumsum_dtype" else 1e-5
+    check(CUMSUM[name], XP if name != "cumsum_bool" else X, tol=tol)
 
 
 SOFTMAX = {
@@ -227,10 +229,7 @@ def test_topk_sort(name):
     check(plain(TOPK[name]), X)
 
 
-HALF_TYPES = {torch.float16: 2e-3, torch.bfloat16: 2e-2}  # relative L2 bounds of 16-bit results
-
-
-@pytest.mark.parametrize("dtype", sorted(HALF_TYPES, key=str))
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 @pytest.mark.parametrize("name", ["softmax", "sum", "var", "max", "logsumexp", "topk"])
 def test_half_types(dtype, name):
     fn = {
@@ -241,4 +240,4 @@ def test_half_types(dtype, name):
         "logsumexp": lambda x: x.logsumexp(2),
         "topk": lambda x: tuple(x.topk(2)),
     }[name]
-    check(fn, lambda: [torch.randn(3, 4, 5).to(dtype)], tol=HALF_TYPES[dtype])
+    check(fn, lambda: [torch.randn(3, 4, 5).to(dtype)], tol=HALF_TOL[dtype])

@@ -4,7 +4,7 @@ import math
 
 import pytest
 import torch
-from convert_check import check
+from convert_check import HALF_TOL, check
 
 import torch2trt
 from convert_check import Fn
@@ -139,4 +139,4 @@ def test_bitwise_not_of_int_is_rejected():
 
 
 def test_half():
-    check(lambda x: torch.exp(x).sqrt().sin(), lambda: [torch.randn(3, 4).half()], tol=1e-3)
+    check(lambda x: torch.exp(x).sqrt().sin(), lambda: [torch.randn(3, 4).half()], tol=HALF_TOL[torch.half])
