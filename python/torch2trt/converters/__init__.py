@@ -18,6 +18,7 @@ _MODULES = (
     "shape",
     "creation",
     "indexing",
+    "misc",  # spellings upstream converts that the families above do not register
 )
 
 loaded = []
