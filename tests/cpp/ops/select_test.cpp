@@ -16,16 +16,15 @@ double at_broadcast(const HostTensor& x, const std::vector<int64_t>& y) {
 
 void run(const std::string& name, DataType dt, Dims c, Dims a, Dims b, Dims out) {
   OpCase k = movement_case(name, dt);
-  k.inputs = {{DataType::kBOOL, c}, {dt, a}, {dt, b}};
-  // The harness draws every input from one range: 0/1 for the condition, the dtype's range otherwise.
-  std::vector<double> cond = random_values(c.volume(), DataType::kBOOL, 0, 1);
-  k.fixed = {cond};
+  // The condition goes last so that the support table (keyed by input 0) lists the data dtype.
+  k.inputs = {{dt, a}, {dt, b}, {DataType::kBOOL, c}};
+  k.fixed = {{}, {}, random_values(c.volume(), DataType::kBOOL, 0, 1)};
   k.build = [](Network& n, const std::vector<Tensor*>& in) {
-    return std::vector<Tensor*>{add_select(n, in[0], in[1], in[2])->output(0)};
+    return std::vector<Tensor*>{add_select(n, in[2], in[0], in[1])->output(0)};
   };
   k.reference = [out](const std::vector<HostTensor>& in) {
-    return std::vector<HostTensor>{make_tensor(in[1].dtype, out, [&](const std::vector<int64_t>& y) {
-      return at_broadcast(in[0], y) != 0 ? at_broadcast(in[1], y) : at_broadcast(in[2], y);
+    return std::vector<HostTensor>{make_tensor(in[0].dtype, out, [&](const std::vector<int64_t>& y) {
+      return at_broadcast(in[2], y) != 0 ? at_broadcast(in[0], y) : at_broadcast(in[1], y);
     })};
   };
   check_op(LayerKind::kSelect, k);
