@@ -11,8 +11,7 @@ import textwrap
 import pytest
 import torch
 import torch.nn.functional as F
-import torch2trt.trt as trt
-from torch2trt import TRTModule
+from torch2trt import TRTModule, trt
 from torch2trt import torch2trt as convert
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

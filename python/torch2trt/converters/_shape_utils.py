@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 import torch
 
-import torch2trt.trt as trt
+from torch2trt import trt
 
 from ._utils import (
     constant,

@@ -14,7 +14,7 @@ import numbers
 import numpy as np
 import torch
 
-import torch2trt.trt as trt
+from torch2trt import trt
 from torch2trt.conversion import tensorrt_converter
 
 from ._shape_utils import (

@@ -10,7 +10,7 @@ Tensor.size / shape / dim / numel return Python ints and need no converter.
 
 import torch
 
-import torch2trt.trt as trt
+from torch2trt import trt
 from torch2trt.conversion import tensorrt_converter
 
 from ._shape_utils import (

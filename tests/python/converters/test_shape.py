@@ -3,11 +3,11 @@ interpolate, pixel shuffles, copies. Data movement must match exactly; resamplin
 
 import pytest
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 import torch2trt
-import torch2trt.trt as trt
 from convert_check import check, layer_types
+from torch import nn
+from torch2trt import trt
 
 
 def randn(*shapes):
