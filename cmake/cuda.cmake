@@ -2,7 +2,7 @@
 #
 # Builds only when T2T_WITH_CUDA is on, a CUDA toolkit and compiler are found, and cuBLASLt is found;
 # otherwise the library is CPU-only and cuda_backend() says why. cuDNN is optional: without it
-# Convolution/Deconvolution report that they need cuDNN instead of running.
+# Convolution/Deconvolution run on a direct CUDA kernel (correct, slow).
 #
 # Variables a user may set: CMAKE_CUDA_ARCHITECTURES (default "80;90": A100, H100/H200),
 # T2T_CUDNN_ROOT (a directory with include/cudnn.h and lib/libcudnn.so*).
@@ -136,7 +136,7 @@ if(T2T_CUDNN_INCLUDE_DIR AND T2T_CUDNN_LIBRARY)
   message(STATUS "torch2trt: CUDA backend with cuDNN ${T2T_CUDNN_LIBRARY}")
 else()
   message(WARNING "torch2trt: cuDNN not found (pip nvidia-cudnn-cu*, libcudnn9-dev, or -DT2T_CUDNN_ROOT=...); "
-                  "CUDA Convolution/Deconvolution will be reported as unsupported")
+                  "CUDA Convolution/Deconvolution will run on a direct kernel (correct, slow)")
 endif()
 get_target_property(_t2t_lt_loc ${_t2t_cublaslt_target} IMPORTED_LOCATION)
 # Installed modules (pip install .) find the CUDA libraries where they were found at build time when
