@@ -6,9 +6,14 @@ namespace {
 
 class SliceKernel : public Kernel {
  public:
-  SliceKernel(const Dims& start, const Dims& stride, SampleMode mode) : start_(start), stride_(stride), mode_(mode) {}
+  SliceKernel(std::string name, const Dims& start, const Dims& stride, SampleMode mode)
+      : name_(std::move(name)), start_(start), stride_(stride), mode_(mode) {}
   void reshape(const std::vector<TensorDesc>& in, const std::vector<TensorDesc>& out) override {
     const Dims &x = in[0].dims, &y = out[0].dims;
+    // Run-time extents: STRICT_BOUNDS is checked here, as on the CPU.
+    std::string why = slice_bounds_problem(mode_, x, start_, y, stride_);
+    if (!why.empty())
+      throw RuntimeFailure("with the given input shapes, Slice layer '" + name_ + "': start/shape/stride: " + why);
     std::vector<int64_t> xs = contiguous_strides(x);
     cpu::AxisMap map;
     map.dims = y;
@@ -32,6 +37,7 @@ class SliceKernel : public Kernel {
   const char* impl_name() const override { return "cuda_slice"; }
 
  private:
+  std::string name_;
   Dims start_, stride_;
   SampleMode mode_;
   DeviceAxisMap map_;
@@ -46,7 +52,8 @@ std::unique_ptr<Kernel> make_Slice(const SliceLayer& l, const std::vector<Tensor
   // Shape inputs come from constants, so start and stride are fixed when building.
   Dims start, shape, stride;
   l.effective(&start, &shape, &stride);
-  return std::make_unique<SliceKernel>(start, stride, l.p.mode);
+  l.check_bounds(in[0].dims);
+  return std::make_unique<SliceKernel>(l.name(), start, stride, l.p.mode);
 }
 
 }  // namespace torch2trt::gpu
