@@ -209,13 +209,40 @@ Dims check_input(const Layer& l, const ConvolutionParams& p, const TensorDesc& x
   return out;
 }
 
+// The fused epilogue (convolution only): a known activation, and a residual z of the output's type and shape.
+void check_epilogue(const Layer& l, const ConvolutionParams& p, const std::vector<TensorDesc>& in, const Dims& out,
+                    bool transposed) {
+  if (transposed) {
+    if (p.has_activation) l.fail("has_activation", "a fused activation applies to convolution only");
+    return;
+  }
+  int t = static_cast<int>(p.activation.type);
+  if (p.has_activation && (t < 0 || t >= kNumActivationTypes))
+    l.fail("activation", "unknown activation type " + std::to_string(t));
+  if (in.size() < 2) return;
+  const TensorDesc& z = in[1];
+  if (z.dtype != in[0].dtype)
+    l.fail("residual", std::string("input 1 (the fused residual) must have the input's type ") +
+                           dtype_name(in[0].dtype) + ", got " + dtype_name(z.dtype));
+  // -1 extents are only compared once both are known (at run time every extent is).
+  bool same = z.dims.nb_dims == out.nb_dims;
+  for (int i = 0; same && i < out.nb_dims; ++i)
+    same = z.dims.d[i] < 0 || out.d[i] < 0 || z.dims.d[i] == out.d[i];
+  if (!same)
+    l.fail("residual", "input 1 (the fused residual) must have the output's shape " + dims_text(out) + ", got " +
+                           dims_text(z.dims));
+}
+
 std::vector<TensorDesc> infer_conv(const Layer& l, const ConvolutionParams& p, const std::vector<TensorDesc>& in,
                                    bool transposed, bool* provisional) {
-  if (in.size() != 1) l.fail("inputs", "expects 1 input, got " + std::to_string(in.size()));
+  if (transposed && in.size() != 1) l.fail("inputs", "expects 1 input, got " + std::to_string(in.size()));
+  if (!transposed && (in.empty() || in.size() > 2))
+    l.fail("inputs", "expects 1 input, or 2 with a fused residual, got " + std::to_string(in.size()));
   int nsp = check_params(l, p, transposed);
   std::vector<WindowExtent> ext;
   bool deferred = false;
   Dims out = check_input(l, p, in[0], transposed, nsp, &ext, defers_errors(l, *provisional), &deferred);
+  check_epilogue(l, p, in, out, transposed);
   if (!deferred && *provisional) *provisional = false;  // no write on loaded layers: contexts share them
   return {TensorDesc{in[0].dtype, out}};
 }

@@ -2,6 +2,7 @@
 // or 3 spatial dimensions, plus the window geometry (PaddingMode) they share with pooling.
 #pragma once
 
+#include "torch2trt/layers/activation.h"
 #include "torch2trt/network.h"
 
 namespace torch2trt {
@@ -60,6 +61,10 @@ struct ConvolutionParams {
   Weights kernel;               ///< convolution: (K, C/groups, *k); deconvolution: (C, K/groups, *k) — PyTorch layouts
   Weights bias;                 ///< K values, or empty for none
   Dims output_padding;          ///< deconvolution only (PyTorch's output_padding, default 0); empty for convolution
+  /// Convolution only, set by the fuse_convolution_epilogue pass: y = activation(conv(x) + bias + z),
+  /// z being the optional second input (a residual of the output's shape and type).
+  bool has_activation = false;
+  ActivationParams activation;  ///< the fused activation when has_activation (type, alpha, beta)
 };
 
 /// Concrete geometry of a (de)convolution for given input dims; spatial arrays use the first `nsp` entries.
@@ -71,7 +76,8 @@ struct ConvolutionGeometry {
   int64_t pre[3] = {0, 0, 0}, post_eff[3] = {0, 0, 0};  ///< post_eff: see WindowExtent
 };
 
-/// y = conv(x, kernel) + bias on x of shape (N, C, *spatial) -> (N, K, *out_spatial); float types.
+/// y = conv(x, kernel) + bias on x of shape (N, C, *spatial) -> (N, K, *out_spatial); float types. With the
+/// fused epilogue: y = act(conv(x) + bias + z) for an optional input 1 z of the output's shape and type.
 class ConvolutionLayer : public Layer {
  public:
   ConvolutionLayer() : Layer(LayerKind::kConvolution) {}
@@ -86,7 +92,8 @@ class ConvolutionLayer : public Layer {
   /// Resolved geometry for static input dims (throws like infer() on invalid parameters).
   ConvolutionGeometry geometry(const Dims& input) const;
   T2T_SERIALIZE_FIELDS(p.num_output_maps, p.kernel_size, p.stride, p.pre_padding, p.post_padding, p.dilation,
-                       p.num_groups, p.padding_mode, p.kernel, p.bias, p.output_padding)
+                       p.num_groups, p.padding_mode, p.kernel, p.bias, p.output_padding, p.has_activation,
+                       p.activation.type, p.activation.alpha, p.activation.beta)
 };
 
 /// Transposed convolution with PyTorch's ConvTranspose semantics: (N, C, *spatial) -> (N, K, *out_spatial).

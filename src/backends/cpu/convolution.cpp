@@ -1,6 +1,7 @@
 // CPU convolution and deconvolution: oneDNN primitives when available, direct loops otherwise.
 #include <algorithm>
 
+#include "backends/common/pointwise_math.h"
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/onednn_util.h"
 
@@ -207,17 +208,29 @@ class ConvKernel : public Kernel {
   void run(const KernelArgs& a) override {
     const float* x = a.in[0].as<float>();
     float* y = a.out[0].as<float>();
-#ifdef T2T_WITH_ONEDNN
-    if (use_dnn_) {
-      prim_.run({const_cast<float*>(x), y}, a.workspace);
-      return;
-    }
-#endif
     const float* b = b_.empty() ? nullptr : b_.data();
+#ifdef T2T_WITH_ONEDNN
+    if (use_dnn_)
+      prim_.run({const_cast<float*>(x), y}, a.workspace);
+    else
+#endif
     if (transposed_)
       ref_deconv(lift(g_), x, w_.data(), b, y);
     else
       ref_conv(lift(g_), x, w_.data(), b, y);
+    const float* z = a.in.size() > 1 ? a.in[1].as<float>() : nullptr;
+    if (z || layer_.p.has_activation) epilogue(z, y, a.out[0].numel());
+  }
+  // The fused epilogue after the bias: y = act(y + z), in place.
+  void epilogue(const float* z, float* y, int64_t n) const {
+    const ActivationParams act = layer_.p.activation;
+    const bool has_act = layer_.p.has_activation;
+    parallel_for(n, 4096, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) {
+        float v = z ? y[i] + z[i] : y[i];
+        y[i] = has_act ? pw::activation<float>(act.type, v, act.alpha, act.beta) : v;
+      }
+    });
   }
   const char* impl_name() const override {
     if (use_dnn_) return transposed_ ? "onednn_deconv" : "onednn_conv";
