@@ -1,6 +1,7 @@
 // CUDA convolution and deconvolution: cuDNN (legacy v7-style API) when built with it, a direct kernel
 // otherwise and for the rare geometries cuDNN refuses. NCHW layout, float32/float16/bfloat16 data, float
 // accumulation, no TF32 for float32 (results must match the float64 reference to 1e-5).
+#include "backends/common/pointwise_math.h"
 #include "backends/cuda/cuda_device.cuh"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cudnn_util.h"
@@ -73,6 +74,27 @@ __global__ void direct_conv(Geo3 g, const T* __restrict__ x, const T* __restrict
   }
 }
 
+// The epilogue after the convolution, in one pass over y: y[(n, k, sp)] = act(y + bias[k] + z), each part
+// optional (bias null, z null, has_act false).
+struct Epilogue {
+  const float* bias = nullptr;
+  bool has_act = false;
+  ActivationParams act;
+};
+
+template <class T>
+__global__ void conv_epilogue(T* __restrict__ y, const T* __restrict__ z, Epilogue e, int64_t total, int64_t k,
+                              int64_t sp) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    float v = to_float(y[i]);
+    if (e.bias) v += e.bias[(i / sp) % k];
+    if (z) v += to_float(z[i]);
+    if (e.has_act) v = pw::activation<float>(e.act.type, v, e.act.alpha, e.act.beta);
+    y[i] = from_float<T>(v);
+  }
+}
+
 // Input position feeding output position o through tap k of a transposed window, or -1.
 __device__ __forceinline__ int64_t deconv_source(int64_t o, int64_t k, int64_t stride, int64_t pad, int64_t dil,
                                                  int64_t in) {
@@ -141,14 +163,6 @@ __global__ void shift_copy(ShiftGeo g, const T* __restrict__ src, T* __restrict_
     bool in = s0 >= 0 && s0 < g.src[0] && s1 >= 0 && s1 < g.src[1] && s2 >= 0 && s2 < g.src[2];
     dst[i] = in ? src[((p * g.src[0] + s0) * g.src[1] + s1) * g.src[2] + s2] : from_float<T>(0.f);
   }
-}
-
-// y[(n, k, sp)] += bias[k].
-template <class T>
-__global__ void add_bias(T* __restrict__ y, const float* __restrict__ bias, int64_t total, int64_t k, int64_t sp) {
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    y[i] = from_float<T>(to_float(y[i]) + bias[(i / sp) % k]);
 }
 
 // The cuDNN plan for one shape: descriptors, algorithm, and how asymmetric padding is handled.
@@ -325,9 +339,11 @@ class ConvKernel : public Kernel {
       const T* x = a.in[0].as<const T>();
       T* y = a.out[0].as<T>();
       const T* w = w_.as<const T>();
+      const T* z = a.in.size() > 1 ? a.in[1].as<const T>() : nullptr;
 #ifdef T2T_WITH_CUDNN
       if (use_cudnn_) {
         run_cudnn<T>(x, w, bias, y, a.workspace, s);
+        run_epilogue<T>(y, z, bias, s);
         return;
       }
 #endif
@@ -338,9 +354,11 @@ class ConvKernel : public Kernel {
       else
         direct_conv<T><<<grid_1d(total), kBlock, 0, s>>>(l, x, w, bias, y);
       check_launch(transposed_ ? "direct_deconv" : "direct_conv");
+      run_epilogue<T>(y, z, nullptr, s);  // the direct kernels add the bias themselves
     });
   }
   const char* impl_name() const override {
+    // The bias, residual and activation run in one epilogue kernel after cuDNN (see run_epilogue).
     if (use_cudnn_) return transposed_ ? "cudnn_deconv" : "cudnn_conv";
     return transposed_ ? "cuda_direct_deconv" : "cuda_direct_conv";
   }
@@ -361,6 +379,21 @@ class ConvKernel : public Kernel {
       bias_.upload(b.data(), b.size() * sizeof(float));
     }
     uploaded_ = true;
+  }
+
+  // Bias (when given), fused residual z and fused activation in one kernel; nothing when all are absent.
+  template <class T>
+  void run_epilogue(T* y, const T* z, const float* bias, cudaStream_t s) {
+    Epilogue e;
+    e.bias = bias;
+    e.has_act = layer_.p.has_activation;
+    e.act = layer_.p.activation;
+    if (!bias && !z && !e.has_act) return;
+    int64_t sp = 1;
+    for (int i = 0; i < g_.nsp; ++i) sp *= g_.out[i];
+    int64_t total = g_.batch * g_.out_channels * sp;
+    conv_epilogue<T><<<grid_1d(total), kBlock, 0, s>>>(y, z, e, total, g_.out_channels, sp);
+    check_launch("conv_epilogue");
   }
 
 #ifdef T2T_WITH_CUDNN
@@ -390,13 +423,6 @@ class ConvKernel : public Kernel {
         shift_copy<T><<<grid_1d(n), kBlock, 0, s>>>(p.shift, stage, y);
         check_launch("deconv_crop");
       }
-    }
-    if (bias) {
-      int64_t sp = 1;
-      for (int i = 0; i < g_.nsp; ++i) sp *= g_.out[i];
-      int64_t total = g_.batch * g_.out_channels * sp;
-      add_bias<T><<<grid_1d(total), kBlock, 0, s>>>(y, bias, total, g_.out_channels, sp);
-      check_launch("conv_bias");
     }
   }
   std::unique_ptr<CudnnPlan> plan_;
