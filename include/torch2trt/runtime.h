@@ -33,11 +33,18 @@ class ExecutionContext {
   /// Throws RuntimeFailure naming the tensor when something is unbound or inconsistent.
   void enqueue(void* stream);
 
-  /// Per-layer information after a run (for profiling): name, kind, kernel.
+  /// Per-layer information (for profiling): name, kind, kernel, the dtype the layer writes, and the device
+  /// time of its last profiled run.
   struct LayerInfo {
     std::string name, kind, impl;
+    DataType precision = DataType::kFLOAT;  ///< dtype of the layer's first output
+    double time_ms = -1;                    ///< -1 until a run with profiling on
   };
   std::vector<LayerInfo> layer_info() const;
+  /// Times every layer of the following runs (layer_info().time_ms). Profiled runs wait for each layer
+  /// to finish and never replay a CUDA graph, so they are slower than normal runs.
+  void set_profiling(bool on);
+  bool profiling() const { return profiling_; }
   /// Turns graph replay (CUDA graphs) on or off for this context; on by default unless the engine was
   /// built with DISABLE_CUDA_GRAPHS. From the second run with the same input shapes, the layers replay as
   /// one captured graph that reads and writes context-owned buffers; the caller's inputs and outputs are
@@ -75,6 +82,8 @@ class ExecutionContext {
   bool warm_ = false;         // one direct run done for the current shapes (kernels initialised)
   bool staging_ = false;      // I/O views point at staging buffers (while capturing)
   std::vector<void*> stage_;  // per tensor index: staging buffer of an I/O tensor
+  bool profiling_ = false;
+  std::vector<double> times_;  // per layer: milliseconds of the last profiled run (-1: none yet)
 };
 
 /// Reads engine files (TensorRT's IRuntime).

@@ -1,6 +1,7 @@
 // The backend contract: what a device (CPU, CUDA) must provide to run an engine's layers.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -46,6 +47,16 @@ class Backend {
   /// Replays a captured graph on `stream`.
   virtual void graph_launch(void* graph, void* stream) { (void)graph, (void)stream; }
   virtual void graph_destroy(void* graph) { (void)graph; }
+
+  /// Runs `work` (which enqueues on `stream`) and returns the milliseconds the device spent on it: the
+  /// per-layer profiler's clock. The default suits devices whose work is done when `work` returns (the
+  /// CPU); devices with streams override it with their own events.
+  virtual double timed_run(void* stream, const std::function<void()>& work) {
+    (void)stream;
+    auto t0 = std::chrono::steady_clock::now();
+    work();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  }
 };
 
 /// The CPU backend (always built).

@@ -338,6 +338,28 @@ NB_MODULE(_C, m) {
         for (auto& i : c.ctx->layer_info()) l.append(nb::make_tuple(i.name, i.kind, i.impl));
         return l;
       }, "(name, kind, kernel) for each layer of the optimized engine")
+      .def_prop_rw("profiling", [](ContextHandle& c) { return c.ctx->profiling(); },
+                   [](ContextHandle& c, bool on) { c.ctx->set_profiling(on); },
+                   "time every layer of the following runs (slower: each layer is waited for, no CUDA graph)")
+      .def("layer_profile", [](ContextHandle& c) {
+        nb::list l;
+        const Network& net = c.engine->network();
+        auto infos = c.ctx->layer_info();
+        for (size_t i = 0; i < infos.size(); ++i) {
+          nb::dict d;
+          d["name"] = infos[i].name;
+          d["kind"] = infos[i].kind;
+          d["kernel"] = infos[i].impl;
+          d["precision"] = infos[i].precision;
+          d["time_ms"] = infos[i].time_ms < 0 ? nb::none() : nb::cast(infos[i].time_ms);
+          const Layer* layer = net.layer(static_cast<int>(i));
+          if (layer->kind() == LayerKind::kPointwise)
+            d["program"] = pointwise_program_text(static_cast<const PointwiseLayer*>(layer)->p, layer->num_inputs());
+          l.append(d);
+        }
+        return l;
+      }, "a dict per layer of the optimized engine: name, kind, kernel, precision (the dtype it writes), "
+         "time_ms (last profiled run, None before one) and, for fused Pointwise layers, program")
       .def_prop_ro("engine", [](ContextHandle& c) { return EngineHandle{c.engine}; });
 
   nb::class_<Runtime>(m, "Runtime", "Loads engine files (TensorRT's Runtime)")

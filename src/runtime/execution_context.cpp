@@ -188,7 +188,8 @@ void ExecutionContext::prepare() {
 void ExecutionContext::enqueue(void* stream) {
   prepare();
   replayed_ = false;
-  if (graphs_enabled_ && backend_.device() != DeviceKind::kCPU) {
+  // A replayed graph runs as one unit: per-layer times need the layers launched one by one.
+  if (graphs_enabled_ && !profiling_ && backend_.device() != DeviceKind::kCPU) {
     const Network& net = engine_.network();
     std::vector<const Tensor*> io;
     for (int i = 0; i < net.num_inputs(); ++i) io.push_back(net.input(i));
@@ -269,15 +270,29 @@ void ExecutionContext::run_layers(void* stream) {
     for (auto* t : l->outputs()) a.out.push_back(view(t));
     bool empty = false;
     for (auto& v : a.out) empty = empty || v.dims.volume() == 0;
-    if (!empty) kernels_[i]->run(a);
+    if (!profiling_) {
+      if (!empty) kernels_[i]->run(a);
+    } else {
+      times_[i] = empty ? 0.0 : backend_.timed_run(stream, [&] { kernels_[i]->run(a); });
+    }
   }
+}
+
+void ExecutionContext::set_profiling(bool on) {
+  profiling_ = on;
+  if (on) times_.assign(kernels_.size(), -1.0);
 }
 
 std::vector<ExecutionContext::LayerInfo> ExecutionContext::layer_info() const {
   std::vector<LayerInfo> r;
   const Network& net = engine_.network();
-  for (int i = 0; i < net.num_layers(); ++i)
-    r.push_back({net.layer(i)->name(), layer_kind_name(net.layer(i)->kind()), kernels_[i]->impl_name()});
+  for (int i = 0; i < net.num_layers(); ++i) {
+    const Layer* l = net.layer(i);
+    LayerInfo info{l->name(), layer_kind_name(l->kind()), kernels_[i]->impl_name()};
+    if (l->num_outputs() > 0) info.precision = l->output(0)->dtype();
+    info.time_ms = i < static_cast<int>(times_.size()) ? times_[i] : -1.0;
+    r.push_back(info);
+  }
   return r;
 }
 
