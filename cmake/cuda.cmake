@@ -104,6 +104,9 @@ endif()
 if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES OR CMAKE_CUDA_ARCHITECTURES STREQUAL "")
   set(CMAKE_CUDA_ARCHITECTURES 80 90)
 endif()
+# One CUDA runtime per process: the shared one, which torch and the libraries (cuDNN, cuBLASLt) also use;
+# CMake would otherwise add cudart_static beside it.
+set(CMAKE_CUDA_RUNTIME_LIBRARY Shared)
 enable_language(CUDA)
 set(CMAKE_CUDA_STANDARD 17)
 set(CMAKE_CUDA_STANDARD_REQUIRED ON)
