@@ -54,7 +54,16 @@ nb::class_<L, Layer> bind_conv_class(nb::module_& m, const char* name) {
 
 void bind_Convolution(nb::module_& m, nb::class_<Network>& net) {
   bind_padding_mode(m);
-  bind_conv_class<ConvolutionLayer>(m, "IConvolutionLayer");
+  auto c = bind_conv_class<ConvolutionLayer>(m, "IConvolutionLayer");
+  // Extension, read-only: the epilogue fuse_convolution_epilogue folds in, y = act(conv(x) + bias + z).
+  c.def_prop_ro("has_activation", [](const ConvolutionLayer& l) { return l.p.has_activation; },
+                "True when the builder fused an activation into this convolution");
+  c.def_prop_ro("activation", [](const ConvolutionLayer& l) { return l.p.activation.type; },
+                "The fused activation's type (meaningful when has_activation)");
+  c.def_prop_ro("alpha", [](const ConvolutionLayer& l) { return l.p.activation.alpha; },
+                "The fused activation's alpha");
+  c.def_prop_ro("beta", [](const ConvolutionLayer& l) { return l.p.activation.beta; },
+                "The fused activation's beta");
   net.def(
       "add_convolution_nd",
       [](Network& n, Tensor* input, int64_t num_output_maps, nb::handle kernel_shape, nb::handle kernel,
