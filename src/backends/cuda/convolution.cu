@@ -82,13 +82,16 @@ struct Epilogue {
   ActivationParams act;
 };
 
+// `src` is y itself (NCHW, in place) or, with src_nhwc, the channels-last result of a cuDNN NHWC
+// convolution: the transpose back to NCHW is folded into this pass.
 template <class T>
-__global__ void conv_epilogue(T* __restrict__ y, const T* __restrict__ z, Epilogue e, int64_t total, int64_t k,
-                              int64_t sp) {
+__global__ void conv_epilogue(T* y, const T* src, const T* __restrict__ z, Epilogue e, int64_t total, int64_t k,
+                              int64_t sp, bool src_nhwc) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    float v = to_float(y[i]);
-    if (e.bias) v += e.bias[(i / sp) % k];
+    int64_t c = (i / sp) % k;
+    float v = to_float(src[src_nhwc ? ((i / (sp * k)) * sp + i % sp) * k + c : i]);
+    if (e.bias) v += e.bias[c];
     if (z) v += to_float(z[i]);
     if (e.has_act) v = pw::activation<float>(e.act.type, v, e.act.alpha, e.act.beta);
     y[i] = from_float<T>(v);
@@ -165,6 +168,16 @@ __global__ void shift_copy(ShiftGeo g, const T* __restrict__ src, T* __restrict_
   }
 }
 
+// xs[n, s, c] = x[n, c, s] for `sp` spatial positions: the input of a channels-last convolution.
+template <class T>
+__global__ void to_channels_last(const T* __restrict__ x, T* __restrict__ xs, int64_t total, int64_t c, int64_t sp) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    int64_t ch = i % c, t = i / c;
+    xs[i] = x[((t / sp) * c + ch) * sp + t % sp];
+  }
+}
+
 // The cuDNN plan for one shape: descriptors, algorithm, and how asymmetric padding is handled.
 struct CudnnPlan {
   TensorDescriptor x, y;  // deconvolution: x is cuDNN's dy, y its dx (possibly the uncropped output)
@@ -176,8 +189,29 @@ struct CudnnPlan {
   bool pad_input = false;   // convolution: cuDNN reads an explicitly padded copy of x
   bool crop_output = false; // deconvolution: cuDNN writes the full output, then it is cropped
   ShiftGeo shift{};
-  size_t stage_bytes = 0;   // the padded input or the full output
+  size_t stage_bytes = 0;   // the padded input or the full output; NHWC: both channels-last copies
+  // Half-type convolution in channels-last layout (cuDNN's tensor-core kernels want NHWC): x is copied to
+  // NHWC at the start of the workspace stage, cuDNN writes NHWC y after it, the epilogue writes NCHW y.
+  bool nhwc = false;
+  size_t nhwc_x_bytes = 0;
 };
+
+// Sets a channels-last descriptor of logical dims (N, C, *spatial).
+void set_channels_last(cudnnTensorDescriptor_t d, DataType dt, const std::vector<int>& dims) {
+  const int nb = static_cast<int>(dims.size());
+  std::vector<int> st(nb);
+  int acc = dims[1];
+  st[1] = 1;
+  for (int i = nb - 1; i >= 2; --i) st[i] = acc, acc *= dims[i];
+  st[0] = acc;
+  T2T_CUDNN_CHECK(cudnnSetTensorNdDescriptor(d, cudnn_dtype(dt), nb, dims.data(), st.data()));
+}
+
+// Channels-last pays off where tensor cores run it: half types, channels per group a multiple of 8.
+bool wants_channels_last(const ConvolutionGeometry& g, bool transposed, DataType dt) {
+  if (transposed || dt == DataType::kFLOAT || g.nsp > 2) return false;
+  return (g.in_channels / g.groups) % 8 == 0 && (g.out_channels / g.groups) % 8 == 0;
+}
 
 std::vector<int> cudnn_dims(int64_t n, int64_t c, const int64_t* sp, int nsp) {
   std::vector<int> d = {static_cast<int>(n), static_cast<int>(c)};
@@ -202,8 +236,9 @@ bool fits_int(const ConvolutionGeometry& g) {
 }
 
 // Builds the plan; returns false (the direct kernel then runs) when cuDNN cannot take the geometry.
-bool plan_cudnn(const ConvolutionGeometry& g, bool transposed, DataType dt, CudnnPlan* p) {
+bool plan_cudnn(const ConvolutionGeometry& g, bool transposed, DataType dt, bool nhwc, CudnnPlan* p) {
   if (!fits_int(g)) return false;
+  p->nhwc = nhwc;
   const int nsp = g.nsp;
   int64_t window[3], stride_in[3];
   bool symmetric = true;
@@ -225,6 +260,13 @@ bool plan_cudnn(const ConvolutionGeometry& g, bool transposed, DataType dt, Cudn
       staged[i] = (g.in[i] - 1) * g.stride[i] + window[i];  // the full, uncropped output
     else
       staged[i] = g.in[i] + g.pre[i] + std::max<int64_t>(g.post_eff[i], 0);  // the padded input
+  }
+  if (nhwc) {
+    if (!symmetric) return false;  // the pad pass works on NCHW planes: the caller plans NCHW instead
+    int64_t xn = g.batch * g.in_channels, yn = g.batch * g.out_channels;
+    for (int i = 0; i < nsp; ++i) xn *= g.in[i], yn *= g.out[i];
+    p->nhwc_x_bytes = align256(static_cast<size_t>(xn) * dtype_size(dt));
+    p->stage_bytes = p->nhwc_x_bytes + align256(static_cast<size_t>(yn) * dtype_size(dt));
   }
   if (!symmetric) {
     Geo3 l = lift(g);
@@ -249,13 +291,22 @@ bool plan_cudnn(const ConvolutionGeometry& g, bool transposed, DataType dt, Cudn
   const int64_t* x_sp = transposed ? g.in : (symmetric ? g.in : staged);
   const int64_t* y_sp = transposed ? (symmetric ? g.out : staged) : g.out;
   try {
-    p->x.set(dt, cudnn_dims(g.batch, g.in_channels, x_sp, nsp));
-    p->y.set(dt, cudnn_dims(g.batch, g.out_channels, y_sp, nsp));
     // PyTorch layouts: convolution (K, C/G, *k); transposed (C, K/G, *k), which is the forward filter of
     // the adjoint convolution from K to C channels.
     int64_t fk = transposed ? g.in_channels : g.out_channels;
     int64_t fc = transposed ? g.out_channels / g.groups : g.in_channels / g.groups;
-    p->w.set(dt, cudnn_dims(fk, fc, g.kernel, nsp));
+    if (nhwc) {
+      set_channels_last(p->x.d, dt, cudnn_dims(g.batch, g.in_channels, x_sp, nsp));
+      set_channels_last(p->y.d, dt, cudnn_dims(g.batch, g.out_channels, y_sp, nsp));
+      // The kernel's channels-last copy (K, *k, C/G) is uploaded by the kernel (ConvKernel::upload_nhwc).
+      std::vector<int> fd = cudnn_dims(fk, fc, g.kernel, nsp);
+      T2T_CUDNN_CHECK(cudnnSetFilterNdDescriptor(p->w.d, cudnn_dtype(dt), CUDNN_TENSOR_NHWC,
+                                                 static_cast<int>(fd.size()), fd.data()));
+    } else {
+      p->x.set(dt, cudnn_dims(g.batch, g.in_channels, x_sp, nsp));
+      p->y.set(dt, cudnn_dims(g.batch, g.out_channels, y_sp, nsp));
+      p->w.set(dt, cudnn_dims(fk, fc, g.kernel, nsp));
+    }
     std::vector<int> pad = lifted(cudnn_pad, nsp, 0), str = lifted(stride_in, nsp, 1), dil = lifted(g.dilation, nsp, 1);
     T2T_CUDNN_CHECK(cudnnSetConvolutionNdDescriptor(p->conv.d, static_cast<int>(pad.size()), pad.data(), str.data(),
                                                     dil.data(), CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
@@ -322,7 +373,13 @@ class ConvKernel : public Kernel {
     use_cudnn_ = false;
 #ifdef T2T_WITH_CUDNN
     plan_ = std::make_unique<CudnnPlan>();
-    use_cudnn_ = plan_cudnn(g_, transposed_, dt_, plan_.get());
+    if (wants_channels_last(g_, transposed_, dt_) && plan_cudnn(g_, transposed_, dt_, true, plan_.get())) {
+      if (!w_nhwc_.get()) upload_nhwc();
+      use_cudnn_ = true;
+      return;
+    }
+    plan_ = std::make_unique<CudnnPlan>();
+    use_cudnn_ = plan_cudnn(g_, transposed_, dt_, false, plan_.get());
 #endif
   }
   size_t workspace_size() const override {
@@ -341,9 +398,13 @@ class ConvKernel : public Kernel {
       const T* w = w_.as<const T>();
       const T* z = a.in.size() > 1 ? a.in[1].as<const T>() : nullptr;
 #ifdef T2T_WITH_CUDNN
+      if (use_cudnn_ && plan_->nhwc) {
+        run_cudnn_nhwc<T>(x, w_nhwc_.as<const T>(), bias, z, y, a.workspace, s);
+        return;
+      }
       if (use_cudnn_) {
         run_cudnn<T>(x, w, bias, y, a.workspace, s);
-        run_epilogue<T>(y, z, bias, s);
+        run_epilogue<T>(y, y, z, bias, false, s);
         return;
       }
 #endif
@@ -354,11 +415,14 @@ class ConvKernel : public Kernel {
       else
         direct_conv<T><<<grid_1d(total), kBlock, 0, s>>>(l, x, w, bias, y);
       check_launch(transposed_ ? "direct_deconv" : "direct_conv");
-      run_epilogue<T>(y, z, nullptr, s);  // the direct kernels add the bias themselves
+      run_epilogue<T>(y, y, z, nullptr, false, s);  // the direct kernels add the bias themselves
     });
   }
   const char* impl_name() const override {
     // The bias, residual and activation run in one epilogue kernel after cuDNN (see run_epilogue).
+#ifdef T2T_WITH_CUDNN
+    if (use_cudnn_ && plan_->nhwc) return "cudnn_conv_nhwc";
+#endif
     if (use_cudnn_) return transposed_ ? "cudnn_deconv" : "cudnn_conv";
     return transposed_ ? "cuda_direct_deconv" : "cuda_direct_conv";
   }
@@ -382,18 +446,36 @@ class ConvKernel : public Kernel {
   }
 
   // Bias (when given), fused residual z and fused activation in one kernel; nothing when all are absent.
+  // A channels-last source always needs the pass (it transposes back to NCHW).
   template <class T>
-  void run_epilogue(T* y, const T* z, const float* bias, cudaStream_t s) {
+  void run_epilogue(T* y, const T* src, const T* z, const float* bias, bool src_nhwc, cudaStream_t s) {
     Epilogue e;
     e.bias = bias;
     e.has_act = layer_.p.has_activation;
     e.act = layer_.p.activation;
-    if (!bias && !z && !e.has_act) return;
+    if (!bias && !z && !e.has_act && !src_nhwc) return;
     int64_t sp = 1;
     for (int i = 0; i < g_.nsp; ++i) sp *= g_.out[i];
     int64_t total = g_.batch * g_.out_channels * sp;
-    conv_epilogue<T><<<grid_1d(total), kBlock, 0, s>>>(y, z, e, total, g_.out_channels, sp);
+    conv_epilogue<T><<<grid_1d(total), kBlock, 0, s>>>(y, src, z, e, total, g_.out_channels, sp, src_nhwc);
     check_launch("conv_epilogue");
+  }
+
+  // The kernel in channels-last order (K, *k, C/G) for the NHWC filter descriptor.
+  void upload_nhwc() {
+    std::vector<float> wf = layer_.p.kernel.to_float();
+    const int64_t k = layer_.p.num_output_maps;
+    int64_t kvol = 1;
+    for (int i = 0; i < layer_.p.kernel_size.nb_dims; ++i) kvol *= layer_.p.kernel_size.d[i];
+    const int64_t cg = static_cast<int64_t>(wf.size()) / (k * kvol);
+    std::vector<uint16_t> h(wf.size());
+    for (int64_t o = 0; o < k; ++o)
+      for (int64_t c = 0; c < cg; ++c)
+        for (int64_t t = 0; t < kvol; ++t) {
+          float v = wf[(o * cg + c) * kvol + t];
+          h[(o * kvol + t) * cg + c] = dt_ == DataType::kHALF ? float_to_half(v) : float_to_bf16(v);
+        }
+    w_nhwc_.upload(h.data(), h.size() * sizeof(uint16_t));
   }
 
 #ifdef T2T_WITH_CUDNN
@@ -425,7 +507,25 @@ class ConvKernel : public Kernel {
       }
     }
   }
+  template <class T>
+  void run_cudnn_nhwc(const T* x, const T* w, const float* bias, const T* z, T* y, void* workspace, cudaStream_t s) {
+    CudnnPlan& p = *plan_;
+    cudnnHandle_t h = cudnn_handle(s);
+    auto* ws = static_cast<uint8_t*>(workspace);
+    T* xs = reinterpret_cast<T*>(ws + p.algo_bytes);
+    T* ys = reinterpret_cast<T*>(ws + p.algo_bytes + p.nhwc_x_bytes);
+    int64_t sp = 1;
+    for (int i = 0; i < g_.nsp; ++i) sp *= g_.in[i];
+    int64_t n = g_.batch * g_.in_channels * sp;
+    to_channels_last<T><<<grid_1d(n), kBlock, 0, s>>>(x, xs, n, g_.in_channels, sp);
+    check_launch("conv_to_channels_last");
+    const float one = 1.f, zero = 0.f;
+    T2T_CUDNN_CHECK(cudnnConvolutionForward(h, &one, p.x.d, xs, p.w.d, w, p.conv.d, p.fwd_algo, ws, p.algo_bytes,
+                                            &zero, p.y.d, ys));
+    run_epilogue<T>(y, ys, z, bias, true, s);
+  }
   std::unique_ptr<CudnnPlan> plan_;
+  DeviceBuffer w_nhwc_;
 #endif
 
   L layer_;
