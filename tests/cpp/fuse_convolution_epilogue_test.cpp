@@ -41,49 +41,82 @@ ConvolutionLayer* add_conv(Network& net, Tensor* x, int seed, bool bias = true) 
   return c;
 }
 
-// The float64 reference of act(conv(x) + b + z) for the fixed 3x3, padding-1 geometry.
-HostTensor ref_fused(const HostTensor& x, const std::vector<float>& w, const std::vector<float>& b, const HostTensor* z,
-                     bool has_act, ActivationParams act) {
-  HostTensor y{x.dtype, Dims::from({kN, kK, kH, kW}), {}};
-  y.v.assign(kN * kK * kH * kW, 0.0);
-  for (int64_t n = 0; n < kN; ++n)
-    for (int64_t k = 0; k < kK; ++k)
-      for (int64_t h = 0; h < kH; ++h)
-        for (int64_t q = 0; q < kW; ++q) {
+// Geometry of the fused-layer cases: an r x r kernel, padding r / 2, stride 1, `groups` groups.
+struct Geo {
+  int64_t n, c, k, h, w, r, groups;
+};
+constexpr Geo kSmall{kN, kC, kK, kH, kW, 3, 1};
+
+double act_ref(double v, ActivationParams act) {
+  switch (act.type) {
+    case A::kRELU: return v > 0 ? v : 0.0;
+    case A::kLEAKY_RELU: return v >= 0 ? v : act.alpha * v;
+    case A::kSIGMOID: return 1.0 / (1.0 + std::exp(-v));
+    case A::kCLIP: return std::min<double>(std::max<double>(v, act.alpha), act.beta);
+    default: return std::nan("");
+  }
+}
+
+// The float64 reference of act(conv(x) + b + z).
+HostTensor ref_fused(const Geo& g, const HostTensor& x, const std::vector<float>& w, const std::vector<float>& b,
+                     const HostTensor* z, bool has_act, ActivationParams act) {
+  HostTensor y{x.dtype, Dims::from({g.n, g.k, g.h, g.w}), {}};
+  y.v.assign(g.n * g.k * g.h * g.w, 0.0);
+  const int64_t cg = g.c / g.groups, kg = g.k / g.groups, pad = g.r / 2;
+  for (int64_t n = 0; n < g.n; ++n)
+    for (int64_t k = 0; k < g.k; ++k)
+      for (int64_t h = 0; h < g.h; ++h)
+        for (int64_t q = 0; q < g.w; ++q) {
           double acc = b.empty() ? 0.0 : b[k];
-          for (int64_t c = 0; c < kC; ++c)
-            for (int64_t i = 0; i < 3; ++i)
-              for (int64_t j = 0; j < 3; ++j) {
-                int64_t ih = h - 1 + i, iw = q - 1 + j;
-                if (ih < 0 || ih >= kH || iw < 0 || iw >= kW) continue;
-                acc += x.v[((n * kC + c) * kH + ih) * kW + iw] * w[((k * kC + c) * 3 + i) * 3 + j];
+          for (int64_t c = 0; c < cg; ++c)
+            for (int64_t i = 0; i < g.r; ++i)
+              for (int64_t j = 0; j < g.r; ++j) {
+                int64_t ih = h - pad + i, iw = q - pad + j;
+                if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) continue;
+                acc += x.v[((n * g.c + (k / kg) * cg + c) * g.h + ih) * g.w + iw] * w[((k * cg + c) * g.r + i) * g.r + j];
               }
-          int64_t o = ((n * kK + k) * kH + h) * kW + q;
+          int64_t o = ((n * g.k + k) * g.h + h) * g.w + q;
           if (z) acc += z->v[o];
-          if (has_act) {
-            HostTensor one{DataType::kFLOAT, Dims::from({1}), {acc}};
-            acc = map(one, [&](double v) {
-                    switch (act.type) {
-                      case A::kRELU: return v > 0 ? v : 0.0;
-                      case A::kLEAKY_RELU: return v >= 0 ? v : act.alpha * v;
-                      case A::kSIGMOID: return 1.0 / (1.0 + std::exp(-v));
-                      case A::kCLIP: return std::min<double>(std::max<double>(v, act.alpha), act.beta);
-                      default: return std::nan("");
-                    }
-                  }, DataType::kFLOAT).v[0];
-          }
-          y.v[o] = acc;
+          y.v[o] = has_act ? act_ref(acc, act) : acc;
         }
   return y;
 }
 
+struct Variant {
+  const char* name;
+  bool residual, has_act;
+  ActivationParams act;
+};
+
+// One harness case of the fused layer built directly (as the pass leaves it).
+void check_fused(const Geo& g, const Variant& v, DataType dt, const char* tag) {
+  auto w = std::make_shared<std::vector<float>>(random_floats(g.k * (g.c / g.groups) * g.r * g.r, 5));
+  auto b = std::make_shared<std::vector<float>>(random_floats(g.k, 6));
+  OpCase c;
+  c.variant = std::string(tag) + "_" + v.name + "_" + dtype_name(dt);
+  c.inputs = {{dt, Dims::from({g.n, g.c, g.h, g.w})}};
+  if (v.residual) c.inputs.push_back({dt, Dims::from({g.n, g.k, g.h, g.w})});
+  c.build = [g, v, w, b](Network& n, const std::vector<Tensor*>& in) {
+    auto l = std::make_unique<ConvolutionLayer>();
+    l->p.num_output_maps = g.k;
+    l->p.num_groups = g.groups;
+    l->p.kernel_size = Dims::from({g.r, g.r});
+    l->p.stride = l->p.dilation = Dims::from({1, 1});
+    l->p.pre_padding = l->p.post_padding = Dims::from({g.r / 2, g.r / 2});
+    l->p.kernel = Weights::f32(*w);
+    l->p.bias = Weights::f32(*b);
+    l->p.has_activation = v.has_act;
+    l->p.activation = v.act;
+    return std::vector<Tensor*>{n.add(std::move(l), in, "add_convolution_nd")->output(0)};
+  };
+  c.reference = [g, v, w, b](const std::vector<HostTensor>& in) {
+    return std::vector<HostTensor>{ref_fused(g, in[0], *w, *b, v.residual ? &in[1] : nullptr, v.has_act, v.act)};
+  };
+  check_op(LayerKind::kConvolution, c);
+}
+
 // The fused layer itself (as the pass leaves it) on every backend, in float32 and float16.
 TEST(FusedConvolution, MatchesReference) {
-  struct Variant {
-    const char* name;
-    bool residual, has_act;
-    ActivationParams act;
-  };
   const Variant variants[] = {
       {"relu", false, true, {A::kRELU, 0, 0}},
       {"residual", true, false, {}},
@@ -92,30 +125,20 @@ TEST(FusedConvolution, MatchesReference) {
       {"sigmoid", false, true, {A::kSIGMOID, 0, 0}},
       {"clip", true, true, {A::kCLIP, -0.5f, 0.7f}},
   };
-  auto w = std::make_shared<std::vector<float>>(random_floats(kK * kC * 9, 5));
-  auto b = std::make_shared<std::vector<float>>(random_floats(kK, 6));
   for (DataType dt : {DataType::kFLOAT, DataType::kHALF})
-    for (const Variant& v : variants) {
-      OpCase c;
-      c.variant = std::string(v.name) + "_" + dtype_name(dt);
-      c.inputs = {{dt, Dims::from({kN, kC, kH, kW})}};
-      if (v.residual) c.inputs.push_back({dt, Dims::from({kN, kK, kH, kW})});
-      c.build = [v, w, b](Network& n, const std::vector<Tensor*>& in) {
-        auto l = std::make_unique<ConvolutionLayer>();
-        l->p.num_output_maps = kK;
-        l->p.kernel_size = Dims::from({3, 3});
-        l->p.stride = l->p.dilation = Dims::from({1, 1});
-        l->p.pre_padding = l->p.post_padding = Dims::from({1, 1});
-        l->p.kernel = Weights::f32(*w);
-        l->p.bias = Weights::f32(*b);
-        l->p.has_activation = v.has_act;
-        l->p.activation = v.act;
-        return std::vector<Tensor*>{n.add(std::move(l), in, "add_convolution_nd")->output(0)};
-      };
-      c.reference = [v, w, b](const std::vector<HostTensor>& in) {
-        return std::vector<HostTensor>{ref_fused(in[0], *w, *b, v.residual ? &in[1] : nullptr, v.has_act, v.act)};
-      };
-      check_op(LayerKind::kConvolution, c);
+    for (const Variant& v : variants) check_fused(kSmall, v, dt, "small");
+}
+
+// Channels per group a multiple of 8: on CUDA the half types take the channels-last (NHWC) cuDNN path,
+// whose epilogue also transposes back to NCHW.
+TEST(FusedConvolution, ChannelsLastEligible) {
+  const Variant plain{"plain", false, false, {}}, res_relu{"residual_relu", true, true, {A::kRELU, 0, 0}};
+  const Geo geos[] = {{2, 16, 8, 7, 6, 3, 1}, {1, 16, 32, 5, 5, 1, 1}, {2, 32, 16, 6, 5, 3, 2}};
+  const char* tags[] = {"c16k8_3x3", "c16k32_1x1", "c32k16_g2"};
+  for (int i = 0; i < 3; ++i)
+    for (DataType dt : {DataType::kHALF, DataType::kBF16, DataType::kFLOAT}) {
+      check_fused(geos[i], plain, dt, tags[i]);
+      check_fused(geos[i], res_relu, dt, tags[i]);
     }
 }
 
