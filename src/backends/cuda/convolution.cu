@@ -525,7 +525,6 @@ class ConvKernel : public Kernel {
     run_epilogue<T>(y, ys, z, bias, true, s);
   }
   std::unique_ptr<CudnnPlan> plan_;
-  DeviceBuffer w_nhwc_;
 #endif
 
   L layer_;
@@ -533,6 +532,7 @@ class ConvKernel : public Kernel {
   DataType dt_;
   bool uploaded_ = false;
   DeviceBuffer w_, bias_;
+  DeviceBuffer w_nhwc_;  // the kernel in channels-last order, uploaded when an NHWC plan is first chosen
   ConvolutionGeometry g_;
   bool use_cudnn_ = false;
 };
