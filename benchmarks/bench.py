@@ -48,6 +48,9 @@ def make_model(name, batch, device, dtype):
     from demo import calibrate_batch_norm
 
     calibrate_batch_norm(model, x)
+    if hasattr(model, "heads"):  # torchvision initialises the ViT head to zero: every output would be 0
+        with torch.no_grad():
+            torch.nn.init.normal_(model.heads.head.weight, std=0.02)
     return model, x
 
 

@@ -22,7 +22,7 @@ namespace torch2trt::pw {
 template <class T>
 T2T_HD T activation(ActivationType t, T x, T alpha, T beta) {
   switch (t) {
-    case ActivationType::kRELU: return x > T(0) ? x : T(0);
+    case ActivationType::kRELU: return x < T(0) ? T(0) : x;  // NaN stays NaN, as in torch.relu
     case ActivationType::kSIGMOID: return T(1) / (T(1) + exp(-x));
     case ActivationType::kTANH: return tanh(x);
     case ActivationType::kLEAKY_RELU: return x >= T(0) ? x : alpha * x;
