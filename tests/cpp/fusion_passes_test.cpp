@@ -295,6 +295,30 @@ TEST(FusePointwise, FusedEngineSurvivesAnEngineFile) {
   for (int i = 0; i < 10; ++i) EXPECT_FLOAT_EQ(y[i], xv[i] * xv[i] / (1 + xv[i] * xv[i]));
 }
 
+TEST(FusePointwise, RunTimeShapes) {
+  Network net;
+  Tensor* x = net.add_input("x", DataType::kFLOAT, Dims{-1, 4});
+  Tensor* b = constant(net, Dims{1, 4}, 5);
+  output(net, act(net, bin(net, act(net, x, A::kELU), b, E::kSUB), A::kSOFTPLUS));
+  auto e = Builder().build(net, BuilderConfig());
+  ASSERT_EQ(pointwise_layers(e->network()).size(), 1u);
+  for (int64_t rows : {1, 3}) {
+    auto ctx = e->create_execution_context();
+    ctx->set_input_shape("x", Dims{rows, 4});
+    auto xv = random(rows * 4, 7);
+    std::vector<float> y(rows * 4);
+    ctx->set_tensor_address("x", xv.data());
+    ctx->set_tensor_address("y", y.data());
+    ctx->enqueue(nullptr);
+    const auto& bv = static_cast<const ConstantLayer*>(b->producer())->p.weights;
+    for (int64_t i = 0; i < rows * 4; ++i) {
+      double v = xv[i] >= 0 ? xv[i] : std::exp(xv[i]) - 1;
+      v -= bv.at(i % 4);
+      EXPECT_NEAR(y[i], v > 20 ? v : std::log1p(std::exp(v)), 1e-6);
+    }
+  }
+}
+
 // ------------------------------------------------------------------------------------------------
 // fuse_gelu
 
@@ -391,6 +415,16 @@ TEST(FuseGelu, NearMissesAreLeftAlone) {
     auto copy = net.clone();
     EXPECT_EQ(fuse_gelu(*copy, BuilderConfig()), 0);
     expect_same_outputs(net);
+  }
+  {  // a layer pinned to a precision keeps its pin: no fusion through it
+    Network net;
+    Tensor* x = net.add_input("x", DataType::kFLOAT, Dims{8});
+    auto* erf = add_unary(net, bin(net, x, scalar(net, std::sqrt(2.f), 1), E::kDIV), U::kERF);
+    erf->set_precision(DataType::kFLOAT);
+    output(net, bin(net, bin(net, x, scalar(net, 0.5f, 1), E::kPROD),
+                    bin(net, scalar(net, 1.f, 1), erf->output(0), E::kSUM), E::kPROD));
+    auto copy = net.clone();
+    EXPECT_EQ(fuse_gelu(*copy, BuilderConfig()), 0);
   }
   {  // tanh form with the cubic coefficient of another approximation
     Network net;
