@@ -129,8 +129,8 @@ TEST(FusedConvolution, MatchesReference) {
     for (const Variant& v : variants) check_fused(kSmall, v, dt, "small");
 }
 
-// Channels per group a multiple of 8: on CUDA the half types take the channels-last (NHWC) cuDNN path,
-// whose epilogue also transposes back to NCHW.
+// Channels per group a multiple of 8: with T2T_CUDA_CONV_NHWC=1 the half types take the channels-last
+// (NHWC) cuDNN path on CUDA, whose epilogue also transposes back to NCHW (passed on an H200 with it on).
 TEST(FusedConvolution, ChannelsLastEligible) {
   const Variant plain{"plain", false, false, {}}, res_relu{"residual_relu", true, true, {A::kRELU, 0, 0}};
   const Geo geos[] = {{2, 16, 8, 7, 6, 3, 1}, {1, 16, 32, 5, 5, 1, 1}, {2, 32, 16, 6, 5, 3, 2}};
