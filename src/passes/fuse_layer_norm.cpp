@@ -1,10 +1,13 @@
 // Fuses layer normalization written out with reduce and elementwise layers into one Normalization:
-//   mean = avg(x, axes)          d = x - mean           var = avg(d^2, axes)   (d^2: pow(d, 2) or d * d)
+//   mean = avg(x, axes)          d = x - mean           var = avg(d^2, axes)   (d^2: pow(d, 2) or d * d;
+//                                                        d may be computed twice, as (x - u) often is)
 //   n = d / sqrt(var + eps)      or d * rsqrt(var + eps) (recip(sqrt(.)) or pow(., -0.5))
 //   y = n [* gamma] [+ beta]     gamma, beta constants broadcasting to x, either operand order
 // Both averages keep dims and use the same axes (any set: the Normalization layer takes an axes mask);
 // eps may be absent (0). The fused layer computes the statistics in one kernel, in double on the CPU.
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <set>
 
@@ -58,8 +61,11 @@ struct LayerNormMatch {
   double eps = 0;
 };
 
+// True when t is one of the deviations x - mean (a model may compute it more than once).
+using IsDeviation = std::function<bool(const Tensor*)>;
+
 // n = d * r or r * d with r = 1 / sqrt(ve) (as recip(sqrt(ve)) or pow(ve, -0.5)); or n = d / sqrt(ve).
-bool match_normalize(const Uses& uses, Tensor* ve, Tensor* d, LayerNormMatch& r, Tensor** n) {
+bool match_normalize(const Uses& uses, Tensor* ve, const IsDeviation& is_dev, LayerNormMatch& r, Tensor** n) {
   Layer* a = sole_reader(uses, ve);
   if (!a) return false;
   Tensor* rstd = nullptr;
@@ -67,7 +73,7 @@ bool match_normalize(const Uses& uses, Tensor* ve, Tensor* d, LayerNormMatch& r,
     r.m.add(a);
     Layer* b = sole_reader(uses, a->output(0));
     if (!b) return false;
-    if (pattern::elementwise(b->output(0), E::kDIV) && b->input(0) == d && b->input(1) == a->output(0)) {
+    if (pattern::elementwise(b->output(0), E::kDIV) && is_dev(b->input(0)) && b->input(1) == a->output(0)) {
       r.m.add(b);
       *n = b->output(0);
       return true;
@@ -85,7 +91,7 @@ bool match_normalize(const Uses& uses, Tensor* ve, Tensor* d, LayerNormMatch& r,
   }
   if (!rstd) return false;
   Layer* mul = sole_reader(uses, rstd);
-  if (!mul || !pattern::elementwise(mul->output(0), E::kPROD) || other_operand(mul, rstd) != d) return false;
+  if (!mul || !pattern::elementwise(mul->output(0), E::kPROD) || !is_dev(other_operand(mul, rstd))) return false;
   r.m.add(mul);
   *n = mul->output(0);
   return true;
@@ -96,19 +102,25 @@ bool match(const Uses& uses, ReduceLayer* mean, LayerNormMatch& r) {
   r.x = mean->input(0);
   r.axes = mean->p.axes;
   r.m.add(mean);
-  Layer* sub = sole_reader(uses, mean->output(0));
-  if (!sub || !pattern::elementwise(sub->output(0), E::kSUB) || sub->input(0) != r.x || sub->input(1) != mean->output(0))
-    return false;
-  r.m.add(sub);
-  Tensor* d = sub->output(0);
-  // d is read by the square and by the normalizing division or product.
-  Layer* square = nullptr;
-  for (Layer* l : uses.of(d)) {
-    bool dd = pattern::elementwise(l->output(0), E::kPROD) && l->input(0) == d && l->input(1) == d;
-    auto two = l->num_inputs() == 2 ? pattern::scalar_constant(l->input(1)) : std::nullopt;
-    bool pow2 = pattern::elementwise(l->output(0), E::kPOW) && l->input(0) == d && two && *two == 2.0;
-    if (dd || pow2) square = l;
+  // d = x - mean, possibly computed by several identical layers ((x - u).pow(2) ... (x - u) / std).
+  std::vector<Tensor*> devs;
+  if (mean->output(0)->is_output()) return false;
+  for (Layer* sub : uses.of(mean->output(0))) {
+    if (!pattern::elementwise(sub->output(0), E::kSUB) || sub->input(0) != r.x || sub->input(1) != mean->output(0))
+      return false;
+    r.m.add(sub);
+    devs.push_back(sub->output(0));
   }
+  auto is_dev = [&](const Tensor* t) { return std::find(devs.begin(), devs.end(), t) != devs.end(); };
+  // The deviations are read by the square and by the normalizing division or product.
+  Layer* square = nullptr;
+  for (Tensor* d : devs)
+    for (Layer* l : uses.of(d)) {
+      bool dd = pattern::elementwise(l->output(0), E::kPROD) && l->input(0) == d && l->input(1) == d;
+      auto two = l->num_inputs() == 2 ? pattern::scalar_constant(l->input(1)) : std::nullopt;
+      bool pow2 = pattern::elementwise(l->output(0), E::kPOW) && l->input(0) == d && two && *two == 2.0;
+      if (dd || pow2) square = l;
+    }
   if (!square) return false;
   r.m.add(square);
   Layer* var = sole_reader(uses, square->output(0));
@@ -125,10 +137,11 @@ bool match(const Uses& uses, ReduceLayer* mean, LayerNormMatch& r) {
     ve = plus->output(0);
   }
   Tensor* n = nullptr;
-  if (!match_normalize(uses, ve, d, r, &n)) return false;
-  // Every reader of d must now be in the match: the square and the normalizing layer.
-  for (Layer* l : uses.of(d))
-    if (!r.m.contains(l)) return false;
+  if (!match_normalize(uses, ve, is_dev, r, &n)) return false;
+  // Every reader of a deviation must now be in the match: the square and the normalizing layer.
+  for (Tensor* d : devs)
+    for (Layer* l : uses.of(d))
+      if (!r.m.contains(l)) return false;
   r.result = n;
   // Optional affine tail: * gamma, then + beta (each with a constant in either operand slot).
   if (Layer* l = sole_reader(uses, r.result); l && pattern::elementwise(l->output(0), E::kPROD)) {

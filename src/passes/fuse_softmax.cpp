@@ -1,8 +1,8 @@
 // Fuses softmax written out with reduce and elementwise layers into one SoftMax layer:
 //   e = exp(x - max(x, axis))  or  e = exp(x)       s = sum(e, axis)       y = e / s  or  e * recip(s)
-// over one axis, reductions keeping dims. The version without the max overflows for large inputs; the
-// SoftMax layer subtracts the maximum itself, so the fused result equals the original wherever the
-// original is finite.
+// over one axis, reductions keeping dims; the max may be a MAX reduction or the values of a MAX top-1.
+// The version without the max overflows for large inputs; the SoftMax layer subtracts the maximum
+// itself, so the fused result equals the original wherever the original is finite.
 #include <memory>
 #include <set>
 
@@ -31,18 +31,39 @@ struct SoftmaxMatch {
   uint32_t axes = 0;
 };
 
-bool match(const Uses& uses, UnaryLayer* exp, SoftmaxMatch& r) {
+// The layer giving max(x) over one axis with dims kept, when t is that: a MAX reduction, or the values of
+// a MAX top-1 (how torch's x.max(dim, keepdim=True) converts; its indices must then be unread, which
+// self_contained checks). Its axes mask goes to *axes.
+Layer* max_of(Tensor* t, const Tensor* x, uint32_t* axes) {
+  Layer* l = t->producer();
+  if (!l || l->precision_is_set() || l->input(0) != x) return nullptr;
+  if (auto* r = reduce_one_axis(l, ReduceOperation::kMAX)) {
+    *axes = r->p.axes;
+    return r;
+  }
+  if (l->kind() == LayerKind::kTopK && t->producer_index() == 0) {
+    const auto& p = static_cast<TopKLayer*>(l)->p;
+    if (p.op != TopKOperation::kMAX || p.k != 1) return nullptr;
+    *axes = p.axes;
+    return l;
+  }
+  return nullptr;
+}
+
+// With `with_max`, takes in x - max(x) when it is there; without, softmax(u) for exp(u) whatever u is.
+bool match(const Uses& uses, UnaryLayer* exp, bool with_max, SoftmaxMatch& r) {
   r.m.add(exp);
   Tensor* u = exp->input(0);
   r.x = u;
-  ReduceLayer* max = nullptr;
-  if (auto* sub = pattern::elementwise(u, E::kSUB); sub && uses.only_by(u, exp)) {
-    auto* m = reduce_one_axis(sub->input(1)->producer(), ReduceOperation::kMAX);
-    if (m && m->input(0) == sub->input(0) && uses.only_by(m->output(0), sub)) {
-      max = m;
+  uint32_t max_axes = 0;
+  if (auto* sub = pattern::elementwise(u, E::kSUB); with_max && sub && uses.only_by(u, exp)) {
+    Layer* m = max_of(sub->input(1), sub->input(0), &max_axes);
+    if (m && uses.only_by(sub->input(1), sub)) {
       r.x = sub->input(0);
       r.m.add(sub);
       r.m.add(m);
+    } else {
+      max_axes = 0;
     }
   }
   // e is read by the sum and by the division (or the product with the reciprocal).
@@ -50,7 +71,7 @@ bool match(const Uses& uses, UnaryLayer* exp, SoftmaxMatch& r) {
   ReduceLayer* sum = nullptr;
   for (Layer* l : uses.of(e))
     if (auto* s = reduce_one_axis(l, ReduceOperation::kSUM)) sum = s;
-  if (!sum || (max && max->p.axes != sum->p.axes)) return false;
+  if (!sum || (max_axes && max_axes != sum->p.axes)) return false;
   r.axes = sum->p.axes;
   r.m.add(sum);
   Tensor* s = sum->output(0);
@@ -89,8 +110,12 @@ int fuse_softmax(Network& net, const BuilderConfig&) {
     if (l->kind() != LayerKind::kUnary || static_cast<UnaryLayer*>(l)->p.op != UnaryOperation::kEXP ||
         l->precision_is_set() || gone.count(l) || !is_floating(l->output(0)->dtype()))
       continue;
+    // The max may not be absorbable (its indices read elsewhere, another axis): softmax(x - max) then.
     SoftmaxMatch r;
-    if (!match(*uses, static_cast<UnaryLayer*>(l), r)) continue;
+    if (!match(*uses, static_cast<UnaryLayer*>(l), true, r)) {
+      r = SoftmaxMatch();
+      if (!match(*uses, static_cast<UnaryLayer*>(l), false, r)) continue;
+    }
     auto* sm = add_softmax(net, r.x);
     sm->p.axes = r.axes;
     sm->changed([] {});

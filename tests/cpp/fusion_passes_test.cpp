@@ -449,6 +449,7 @@ struct LnOptions {
   bool eps = true, gamma = true, beta = true;
   uint32_t axes = 1u << 2;
   uint32_t second_axes = 0;  // 0: same as axes
+  bool deviation_twice = false;  // (x - u).pow(2) ... (x - u) / std, as BERT's original LayerNorm
 };
 
 Tensor* layer_norm_written_out(Network& n, Tensor* x, const LnOptions& o) {
@@ -459,6 +460,7 @@ Tensor* layer_norm_written_out(Network& n, Tensor* x, const LnOptions& o) {
   Tensor* var = add_reduce(n, sq, ReduceOperation::kAVG, o.second_axes ? o.second_axes : o.axes, true)->output(0);
   Tensor* ve = o.eps ? bin(n, scalar(n, 1e-5f, r), var, E::kSUM) : var;
   Tensor* y;
+  if (o.deviation_twice) d = bin(n, x, mean, E::kSUB);
   if (o.rsqrt == 0)
     y = bin(n, d, un(n, ve, U::kSQRT), E::kDIV);
   else if (o.rsqrt == 1)
@@ -508,6 +510,14 @@ TEST(FuseLayerNorm, PowMinusHalfWithoutEpsOrAffine) {
   expect_layer_norm(o);
 }
 
+TEST(FuseLayerNorm, DeviationComputedTwice) {
+  LnOptions o;
+  o.deviation_twice = true;
+  expect_layer_norm(o);
+  o.rsqrt = 1;
+  expect_layer_norm(o);
+}
+
 TEST(FuseLayerNorm, TwoTrailingAxes) {
   LnOptions o;
   o.axes = (1u << 1) | (1u << 2);
@@ -540,15 +550,17 @@ TEST(FuseLayerNorm, MismatchedAxesOrSharedDeviationAreLeftAlone) {
 // ------------------------------------------------------------------------------------------------
 // fuse_softmax
 
-Tensor* softmax_written_out(Network& n, Tensor* x, int axis, bool with_max, bool recip, int sum_axis = -1) {
+// with_max: 0 none, 1 a MAX reduction, 2 a MAX top-1 (x.max(dim, keepdim=True) as converted).
+Tensor* softmax_written_out(Network& n, Tensor* x, int axis, int with_max, bool recip, int sum_axis = -1) {
   Tensor* u = x;
-  if (with_max) u = bin(n, x, add_reduce(n, x, ReduceOperation::kMAX, 1u << axis, true)->output(0), E::kSUB);
+  if (with_max == 1) u = bin(n, x, add_reduce(n, x, ReduceOperation::kMAX, 1u << axis, true)->output(0), E::kSUB);
+  if (with_max == 2) u = bin(n, x, add_topk(n, x, TopKOperation::kMAX, 1, 1u << axis)->output(0), E::kSUB);
   Tensor* e = un(n, u, U::kEXP);
   Tensor* s = add_reduce(n, e, ReduceOperation::kSUM, 1u << (sum_axis < 0 ? axis : sum_axis), true)->output(0);
   return recip ? bin(n, un(n, s, U::kRECIP), e, E::kPROD) : bin(n, e, s, E::kDIV);
 }
 
-void expect_softmax(int axis, bool with_max, bool recip) {
+void expect_softmax(int axis, int with_max, bool recip) {
   Network net;
   Tensor* x = net.add_input("x", DataType::kFLOAT, Dims{2, 6, 10});
   output(net, softmax_written_out(net, x, axis, with_max, recip));
@@ -564,21 +576,43 @@ void expect_softmax(int axis, bool with_max, bool recip) {
 }
 
 TEST(FuseSoftmax, WithMaxSubtracted) {
-  expect_softmax(2, true, false);
-  expect_softmax(1, true, true);
+  expect_softmax(2, 1, false);
+  expect_softmax(1, 1, true);
+}
+
+TEST(FuseSoftmax, WithTopOneMaxSubtracted) {
+  expect_softmax(2, 2, false);
+  Network net;  // the top-1 indices are also read: the top-k must stay, so no fusion
+  Tensor* x = net.add_input("x", DataType::kFLOAT, Dims{2, 6, 10});
+  auto* top = add_topk(net, x, TopKOperation::kMAX, 1, 4);
+  Tensor* e = un(net, bin(net, x, top->output(0), E::kSUB), U::kEXP);
+  Tensor* s = add_reduce(net, e, ReduceOperation::kSUM, 4, true)->output(0);
+  output(net, bin(net, e, s, E::kDIV));
+  top->output(1)->set_name("idx");
+  net.mark_output(top->output(1));
+  auto copy = net.clone();
+  EXPECT_EQ(fuse_softmax(*copy, BuilderConfig()), 1);  // as the version without the max, on x - max
+  EXPECT_EQ(count(*copy, LayerKind::kTopK), 1);
+  EXPECT_EQ(copy->find_io("y")->producer()->input(0)->producer()->kind(), LayerKind::kElementWise);
 }
 
 TEST(FuseSoftmax, WithoutMax) {
-  expect_softmax(2, false, false);
-  expect_softmax(0, false, true);
+  expect_softmax(2, 0, false);
+  expect_softmax(0, 0, true);
 }
 
-TEST(FuseSoftmax, DifferentAxesAreLeftAlone) {
+TEST(FuseSoftmax, MaxOverAnotherAxisStaysOutside) {
   Network net;
   Tensor* x = net.add_input("x", DataType::kFLOAT, Dims{2, 6, 10});
-  output(net, softmax_written_out(net, x, 2, true, false, 1));
+  output(net, softmax_written_out(net, x, 2, 1, false, 1));  // max over axis 2, sum over axis 1
+  expect_same_outputs(net);
   auto copy = net.clone();
-  EXPECT_EQ(fuse_softmax(*copy, BuilderConfig()), 0);
+  EXPECT_EQ(fuse_softmax(*copy, BuilderConfig()), 1);
+  const Layer* sm = copy->find_io("y")->producer();
+  ASSERT_EQ(sm->kind(), LayerKind::kSoftMax);
+  EXPECT_EQ(static_cast<const SoftMaxLayer*>(sm)->p.axes, 2u);
+  EXPECT_EQ(sm->input(0)->producer()->kind(), LayerKind::kElementWise);  // softmax(x - max) over axis 1
+  EXPECT_EQ(count(*copy, LayerKind::kReduce), 1);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -590,7 +624,7 @@ TEST(FusionPasses, TransformerBlockThroughTheBuilder) {
   Tensor* h = layer_norm_written_out(net, x, LnOptions{});
   h = gelu_tanh_written_out(net, h, 0);
   h = bin(net, h, x, E::kSUM);  // residual
-  h = softmax_written_out(net, h, 2, true, false);
+  h = softmax_written_out(net, h, 2, 1, false);
   output(net, act(net, bin(net, h, scalar(net, 4.f, 3), E::kPROD), A::kTANH));
   expect_same_outputs(net, 1e-5);
   auto e = Builder().build(net, BuilderConfig());
