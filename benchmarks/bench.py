@@ -140,11 +140,11 @@ def report(paths, out_md):
              + " | torch2trt ms | speed-up vs best | rel L2 | eager rel L2 |",
              "|---|---|---|---|" + "---|" * len(modes) + "---|---|---|---|"]
     for r in rows:
-        comp = [r.get(f"compile_{m}_ms") for m in modes]
-        best = min([v for v in [r["eager_ms"]] + comp if v])
+        comp = [r.get(f"compile_{m}_ms", "not run") for m in modes]
+        best = min([v for v in [r["eager_ms"]] + comp if isinstance(v, float)])
         t = r.get("torch2trt_ms")
         cells = [r["model"], str(r["batch"]), r["precision"], f"{r['eager_ms']:.3f}"]
-        cells += [f"{v:.3f}" if v else "failed" for v in comp]
+        cells += [f"{v:.3f}" if isinstance(v, float) else ("failed" if v is None else "-") for v in comp]
         cells += [f"{t:.3f}" if t else "failed: " + r.get("torch2trt_error", "")[:80].replace("|", "/"),
                   f"x{best / t:.2f}" if t else "-", f"{r['rel_l2_vs_fp32']:.2e}" if t else "-",
                   f"{r['eager_rel_l2_vs_fp32']:.2e}" if "eager_rel_l2_vs_fp32" in r else "-"]
@@ -166,7 +166,7 @@ def plot(rows, modes, path):
 
     labels = [f"{r['model']}\nbs{r['batch']} {r['precision']}" for r in rows]
     series = [("eager", [r["eager_ms"] for r in rows])]
-    series += [(f"compile {m}", [r.get(f"compile_{m}_ms") or 0 for m in [m] for r in rows]) for m in modes]
+    series += [(f"compile {m}", [r.get(f"compile_{m}_ms") or 0 for r in rows]) for m in modes]
     series += [("torch2trt", [r.get("torch2trt_ms") or 0 for r in rows])]
     fig, ax = plt.subplots(figsize=(max(8, len(rows) * 0.9), 4.5))
     w = 0.8 / len(series)
