@@ -1,3 +1,4 @@
+import collections
 """TRTModule: runs a torch2trt engine like a PyTorch module, and the output-nesting spec it uses."""
 
 import importlib
@@ -190,6 +191,9 @@ def _load_engine(engine):
     return trt.Runtime(trt.Logger(trt.Logger.ERROR)).deserialize_cuda_engine(data)
 
 
+EngineLayer = collections.namedtuple("EngineLayer", ["name", "kind", "kernel", "precision", "time_ms"])
+
+
 class TRTModule(torch.nn.Module):
     """Runs a built engine like the PyTorch module it was converted from.
 
@@ -296,11 +300,28 @@ class TRTModule(torch.nn.Module):
             return unflatten_outputs(self.output_spec, outputs, self._output_classes)
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
-    def engine_layers(self):
-        """(name, kind, kernel) of each layer of the optimized engine."""
+    def engine_layers(self, *profile_inputs, runs=5):
+        """The layers of the optimized engine (after fusion), one ``EngineLayer`` each: name, kind,
+        kernel, precision (the dtype it writes) and time_ms. Pass sample inputs to time every layer
+        (median-free: the last of `runs` profiled runs; profiling waits for each layer and skips CUDA
+        graphs, so the sum is above a normal run); without them time_ms is None."""
         if self.context is None:
             raise RuntimeError("TRTModule has no engine")
-        return [tuple(x) for x in self.context.layer_info()]
+        if profile_inputs:
+            self.context.profiling = True
+            try:
+                with torch.no_grad():
+                    for _ in range(max(1, runs)):
+                        self(*profile_inputs)
+                rows = self.context.layer_profile()
+            finally:
+                self.context.profiling = False
+        else:
+            rows = self.context.layer_profile()
+            for r in rows:
+                r["time_ms"] = None
+        return [EngineLayer(r["name"], r["kind"], r["kernel"], str(r["precision"]).split(".")[-1], r["time_ms"])
+                for r in rows]
 
     # -- saving and loading ----------------------------------------------------------------
 

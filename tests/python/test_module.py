@@ -97,12 +97,17 @@ def test_construct_from_engine_bytes_and_path(converted, tmp_path):
 
 
 def test_engine_layers(converted):
-    m, _, _ = converted
+    m, x, y = converted
     layers = m.engine_layers()
-    assert all(isinstance(n, str) and isinstance(k, str) and isinstance(impl, str) for n, k, impl in layers)
-    assert layers and len({n for n, _, _ in layers}) == len(layers)
+    assert all(isinstance(l.name, str) and isinstance(l.kind, str) and isinstance(l.kernel, str) for l in layers)
+    assert layers and len({l.name for l in layers}) == len(layers)
+    assert all(l.time_ms is None and l.precision == "FLOAT" for l in layers)
     # The optimized engine may fuse the network's four pointwise layers; it never adds kinds of its own here.
-    assert {k for _, k, _ in layers} <= {"Activation", "ElementWise", "Pointwise"}
+    assert {l.kind for l in layers} <= {"Activation", "ElementWise", "Pointwise"}
+    timed = m.engine_layers(x, y, runs=2)
+    assert [l.name for l in timed] == [l.name for l in layers]
+    assert all(l.time_ms is not None and l.time_ms >= 0 for l in timed)
+    assert not m.context.profiling  # switched back off
 
 
 def test_state_dict_round_trip(converted, tmp_path):
