@@ -1,4 +1,5 @@
 import collections
+
 """TRTModule: runs a torch2trt engine like a PyTorch module, and the output-nesting spec it uses."""
 
 import importlib
