@@ -1,7 +1,6 @@
-import collections
-
 """TRTModule: runs a torch2trt engine like a PyTorch module, and the output-nesting spec it uses."""
 
+import collections
 import importlib
 import json
 import os
