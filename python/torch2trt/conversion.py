@@ -972,6 +972,7 @@ def torch2trt(
     strict_type_constraints=False,
     keep_network=True,
     max_workspace_size=1 << 30,
+    bf16_mode=False,
     **kwargs,
 ):
     """Converts ``module`` by running it on the sample ``inputs``; returns a TRTModule.
@@ -1052,8 +1053,12 @@ def torch2trt(
     else:
         config.default_device_type = trt.DeviceType.CPU
     config.max_workspace_size = int(max_workspace_size)
+    if fp16_mode and bf16_mode:
+        raise ValueError("torch2trt: fp16_mode and bf16_mode are exclusive: choose one reduced precision")
     if fp16_mode:
         config.set_flag(trt.BuilderFlag.FP16)
+    if bf16_mode:
+        config.set_flag(trt.BuilderFlag.BF16)
     if strict_type_constraints:
         config.set_flag(trt.BuilderFlag.OBEY_PRECISION_CONSTRAINTS)
     start = time.perf_counter()

@@ -637,15 +637,23 @@ def test_options_honoured():
     assert isinstance(model_trt.network, trt.INetworkDefinition)
 
 
-def test_fp16_mode_sets_the_flag():
-    m, x = torch.nn.ReLU(), torch.randn(2, 3)
-    try:
-        model_trt = convert(m, [x], fp16_mode=True)
-    except trt.UnsupportedError as e:  # the CPU backend may refuse half precision: it must say so
-        assert "FP16" in str(e) or "half" in str(e).lower()
-        return
-    assert model_trt.engine.flags & (1 << int(trt.BuilderFlag.FP16.value))
-    torch.testing.assert_close(model_trt(x), x.relu(), rtol=1e-2, atol=1e-2)
+@pytest.mark.parametrize("mode,flag,precision", [("fp16_mode", "FP16", "HALF"), ("bf16_mode", "BF16", "BF16")])
+def test_reduced_precision_modes(mode, flag, precision):
+    m = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.GELU(), torch.nn.Linear(16, 4)).eval()
+    x = torch.randn(3, 8)
+    model_trt = convert(m, [x], **{mode: True})
+    assert model_trt.engine.flags & (1 << int(getattr(trt.BuilderFlag, flag).value))
+    # Inside, the layers run reduced; the engine's inputs and outputs stay float32 as the model's are.
+    assert precision in {layer.precision for layer in model_trt.engine_layers()}
+    y = model_trt(x)
+    assert y.dtype == torch.float32
+    err = float((y - m(x)).norm() / m(x).norm())
+    assert 0 < err < 2e-2  # reduced precision was really used, and is close
+
+
+def test_fp16_and_bf16_modes_are_exclusive():
+    with pytest.raises(ValueError, match="exclusive"):
+        convert(torch.nn.ReLU(), [torch.randn(2)], fp16_mode=True, bf16_mode=True)
 
 
 def test_log_level_info_prints(capsys):
