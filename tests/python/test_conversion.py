@@ -171,8 +171,6 @@ def test_unhooked_function_converts_through_hooked_inner_calls(isolated_converte
     register_binary("torch.Tensor.__add__", trt.ElementWiseOperation.SUM)
     register_binary("torch.Tensor.__truediv__", trt.ElementWiseOperation.DIV)
     register_binary("torch.Tensor.__rtruediv__", trt.ElementWiseOperation.DIV)
-    if "add_constant" not in dir(trt.INetworkDefinition):
-        pytest.skip("constant layer not built yet")
 
     class M(torch.nn.Module):
         def forward(self, x):
@@ -217,8 +215,6 @@ def test_ordered_dict_output(isolated_converters):
 
 def test_input_and_repeated_outputs_get_their_own_copies(isolated_converters):
     register_basic()
-    if "add_identity" not in dir(trt.INetworkDefinition):
-        pytest.skip("identity layer not built yet")
 
     class M(torch.nn.Module):
         def forward(self, x):
@@ -236,8 +232,6 @@ def test_input_and_repeated_outputs_get_their_own_copies(isolated_converters):
 
 def test_constants_from_parameters_and_forward(isolated_converters):
     register_basic()
-    if "add_constant" not in dir(trt.INetworkDefinition):
-        pytest.skip("constant layer not built yet")
 
     class M(torch.nn.Module):
         def __init__(self):
@@ -833,8 +827,6 @@ def test_inplace_converter_that_rebinds_the_base_keeps_it(isolated_converters):
 
 
 def test_inplace_converter_makes_a_constant_part_of_the_network(isolated_converters):
-    if "add_constant" not in dir(trt.INetworkDefinition):
-        pytest.skip("constant layer not built yet")
     register_basic()
 
     @tensorrt_converter("torch.Tensor.__iadd__")
