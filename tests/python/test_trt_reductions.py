@@ -389,7 +389,6 @@ def test_cumsum_long_axis_is_accurate():
     assert rel_l2(y, torch.cumsum(x.double(), 1)) <= 1e-7
 
 
-@pytest.mark.skipif(not hasattr(trt.INetworkDefinition, "add_constant"), reason="add_constant is not bound yet")
 def test_cumsum_axis_as_constant_tensor_like_tensorrt():
     x = torch.randn(3, 4)
 
