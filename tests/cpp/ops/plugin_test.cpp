@@ -248,7 +248,7 @@ TEST_F(Plugin, KernelProblemsBecomeClearErrors) {
       EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
     }
   };
-  expect_unsupported("picky", "plugin 'picky' (version 1) declined on the CPU: only runs on Tuesdays");
+  expect_unsupported("picky", "plugin 'picky' (version 1) declined on CPU: only runs on Tuesdays");
   expect_unsupported("gpu_only", "plugin 'gpu_only' (version 1) has no CPU kernel");
 
   auto engine = build("thrower");
