@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
 import torch2trt.trt as trt
+from trt_build import build_and_run
 
 _DT = {torch.float32: trt.float32, torch.float16: trt.float16, torch.bfloat16: trt.bfloat16}
-_TORCH_DT = {v: k for k, v in _DT.items()}
 
 
 @pytest.fixture(params=["onednn", "loops"])
@@ -21,41 +20,6 @@ def cpu_path(request, monkeypatch):
     else:
         monkeypatch.delenv("T2T_CPU_NO_ONEDNN", raising=False)
     return request.param
-
-
-def build_and_run(fn, inputs, shapes=None, impls=None):
-    """Builds fn(network, *inputs) -> output(s) into a CPU engine (through engine bytes), runs it and
-    returns the outputs; appends each layer's kernel name to `impls` when given."""
-    logger = trt.Logger(trt.Logger.WARNING)
-    builder = trt.Builder(logger)
-    network = builder.create_network()
-    shapes = shapes or [tuple(x.shape) for x in inputs]
-    tensors = [network.add_input(f"x{i}", _DT[x.dtype], s) for i, (x, s) in enumerate(zip(inputs, shapes))]
-    outs = fn(network, *tensors)
-    single = not isinstance(outs, (list, tuple))
-    outs = [outs] if single else list(outs)
-    for i, o in enumerate(outs):
-        o.name = f"y{i}"
-        network.mark_output(o)
-    config = builder.create_builder_config()
-    config.default_device_type = trt.DeviceType.CPU
-    engine = trt.Runtime(logger).deserialize_cuda_engine(builder.build_serialized_network(network, config))
-    ctx = engine.create_execution_context()
-    inputs = [x.contiguous() for x in inputs]
-    for i, x in enumerate(inputs):
-        if -1 in shapes[i]:
-            ctx.set_input_shape(f"x{i}", tuple(x.shape))
-        ctx.set_tensor_address(f"x{i}", x.data_ptr())
-    results = []
-    for i in range(len(outs)):
-        y = torch.empty(tuple(ctx.get_tensor_shape(f"y{i}")), dtype=_TORCH_DT[engine.get_tensor_dtype(f"y{i}")])
-        y.fill_(float("nan"))  # catches outputs left unwritten
-        ctx.set_tensor_address(f"y{i}", y.data_ptr())
-        results.append(y)
-    assert ctx.execute_async_v3(0)
-    if impls is not None:
-        impls.extend(info[2] for info in ctx.layer_info())
-    return results[0] if single else results
 
 
 def rel_l2(a, b):

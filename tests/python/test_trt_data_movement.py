@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 import torch2trt.trt as trt
+from trt_build import build_and_run
 
 _DT = {
     torch.float32: trt.float32,
@@ -17,7 +18,6 @@ _DT = {
     torch.uint8: trt.uint8,
     torch.bool: trt.bool,
 }
-_TORCH_DT = {v: k for k, v in _DT.items()}
 ALL_DTYPES = list(_DT)
 
 
@@ -33,36 +33,8 @@ def sample(shape, dtype, lo=-50, hi=50):
 
 
 def run(fn, *inputs, shapes=None):
-    """Builds fn(network, *input_tensors) -> output tensor(s) into a CPU engine (through engine bytes),
-    runs it on `inputs` and returns the outputs as torch tensors. `shapes` gives build-time input
-    shapes (-1 for extents given at run time)."""
-    logger = trt.Logger(trt.Logger.WARNING)
-    builder = trt.Builder(logger)
-    network = builder.create_network()
-    shapes = shapes or [tuple(x.shape) for x in inputs]
-    tensors = [network.add_input(f"x{i}", _DT[x.dtype], s) for i, (x, s) in enumerate(zip(inputs, shapes))]
-    outs = fn(network, *tensors)
-    single = not isinstance(outs, (list, tuple))
-    outs = [outs] if single else list(outs)
-    for i, o in enumerate(outs):
-        o.name = f"y{i}"
-        network.mark_output(o)
-    config = builder.create_builder_config()
-    config.default_device_type = trt.DeviceType.CPU
-    engine = trt.Runtime(logger).deserialize_cuda_engine(builder.build_serialized_network(network, config))
-    ctx = engine.create_execution_context()
-    inputs = [x.contiguous() for x in inputs]
-    for i, x in enumerate(inputs):
-        if -1 in shapes[i]:
-            ctx.set_input_shape(f"x{i}", tuple(x.shape))
-        ctx.set_tensor_address(f"x{i}", x.data_ptr())
-    results = []
-    for i in range(len(outs)):
-        y = torch.empty(tuple(ctx.get_tensor_shape(f"y{i}")), dtype=_TORCH_DT[engine.get_tensor_dtype(f"y{i}")])
-        ctx.set_tensor_address(f"y{i}", y.data_ptr())
-        results.append(y)
-    assert ctx.execute_async_v3(0)
-    return results[0] if single else results
+    """build_and_run with the inputs as arguments."""
+    return build_and_run(fn, inputs, shapes)
 
 
 def same(actual, expected):

@@ -4,45 +4,11 @@ torch2trt.trt and compared with PyTorch."""
 import numpy as np
 import pytest
 import torch
-
 import torch2trt.trt as trt
+from trt_build import build_and_run
 
 _DT = {torch.float32: trt.float32, torch.float16: trt.float16, torch.bfloat16: trt.bfloat16,
        torch.int32: trt.int32, torch.int64: trt.int64, torch.int8: trt.int8, torch.bool: trt.bool}
-_TORCH_DT = {v: k for k, v in _DT.items()}
-
-
-def build_and_run(fn, inputs, shapes=None):
-    """Builds fn(network, *input_tensors) -> output tensor(s) into a CPU engine (through engine bytes)
-    and runs it on `inputs`; returns the outputs as torch tensors. `shapes` gives build-time input
-    shapes (with -1 for run-time extents); by default the inputs' own shapes."""
-    logger = trt.Logger(trt.Logger.WARNING)
-    builder = trt.Builder(logger)
-    network = builder.create_network()
-    shapes = shapes or [tuple(x.shape) for x in inputs]
-    tensors = [network.add_input(f"x{i}", _DT[x.dtype], s) for i, (x, s) in enumerate(zip(inputs, shapes))]
-    outs = fn(network, *tensors)
-    single = not isinstance(outs, (list, tuple))
-    outs = [outs] if single else list(outs)
-    for i, o in enumerate(outs):
-        o.name = f"y{i}"
-        network.mark_output(o)
-    config = builder.create_builder_config()
-    config.default_device_type = trt.DeviceType.CPU
-    engine = trt.Runtime(logger).deserialize_cuda_engine(builder.build_serialized_network(network, config))
-    ctx = engine.create_execution_context()
-    inputs = [x.contiguous() for x in inputs]
-    for i, x in enumerate(inputs):
-        if -1 in shapes[i]:
-            ctx.set_input_shape(f"x{i}", tuple(x.shape))
-        ctx.set_tensor_address(f"x{i}", x.data_ptr())
-    results = []
-    for i in range(len(outs)):
-        y = torch.empty(tuple(ctx.get_tensor_shape(f"y{i}")), dtype=_TORCH_DT[engine.get_tensor_dtype(f"y{i}")])
-        ctx.set_tensor_address(f"y{i}", y.data_ptr())
-        results.append(y)
-    assert ctx.execute_async_v3(0)
-    return results[0] if single else results
 
 
 def rel_l2(a, b):
