@@ -4,73 +4,20 @@
 #include <cmath>
 #include <cstring>
 
+#include "backends/common/resize_taps.h"
 #include "backends/cpu/cpu_kernels.h"
 
 namespace torch2trt::cpu {
 namespace {
 
-// Source index after NEAREST rounding, clamped to the input.
-int64_t nearest_index(ResizeRoundMode r, float x, int64_t in) {
-  float v = 0.f;
-  switch (r) {
-    case ResizeRoundMode::kHALF_UP: v = std::floor(x + 0.5f); break;
-    case ResizeRoundMode::kHALF_DOWN: v = std::ceil(x - 0.5f); break;
-    case ResizeRoundMode::kFLOOR: v = std::floor(x); break;
-    case ResizeRoundMode::kCEIL: v = std::ceil(x); break;
-  }
-  return std::clamp<int64_t>(static_cast<int64_t>(v), 0, in - 1);
-}
-
-float cubic_near(float x, float a) { return ((a + 2) * x - (a + 3)) * x * x + 1; }       // |x| <= 1
-float cubic_far(float x, float a) { return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a; }  // 1 < |x| < 2
-
 // One resampled dim: the tensor is viewed as [outer, in, inner] -> [outer, out, inner]; output index
 // j reads taps idx[j*k .. j*k+k) with weights w[...].
-struct Pass {
+struct Pass : ResizeTaps {
   int dim = 0;
   int64_t in = 0, out = 0, outer = 0, inner = 0;
-  int k = 0;
-  std::vector<int64_t> idx;
-  std::vector<float> w;
 };
 
-// Fills a pass's taps following ATen's guard_index_and_lambda: the base index is clamped to the last
-// input element and the fraction to [0, 1]; LINEAR clamps negative coordinates to 0 first.
-void make_taps(const ResizeParams& p, float s, Pass& ps) {
-  ps.k = p.mode == InterpolationMode::kLINEAR ? 2 : 4;
-  ps.idx.resize(ps.out * ps.k);
-  ps.w.resize(ps.out * ps.k);
-  for (int64_t j = 0; j < ps.out; ++j) {
-    float x = resize_source_coordinate(p, s, j, ps.out);
-    int64_t* ix = &ps.idx[j * ps.k];
-    float* w = &ps.w[j * ps.k];
-    if (p.mode == InterpolationMode::kLINEAR) {
-      if (x < 0) x = 0;
-      int64_t i0 = std::min(static_cast<int64_t>(std::floor(x)), ps.in - 1);
-      float t = std::clamp(x - static_cast<float>(i0), 0.f, 1.f);
-      ix[0] = i0, ix[1] = std::min(i0 + 1, ps.in - 1);
-      w[0] = 1.f - t, w[1] = t;
-      continue;
-    }
-    int64_t i0 = std::min(static_cast<int64_t>(std::floor(x)), ps.in - 1);
-    float t = std::clamp(x - static_cast<float>(i0), 0.f, 1.f);
-    float a = p.cubic_coeff;
-    float cw[4] = {cubic_far(t + 1, a), cubic_near(t, a), cubic_near(1 - t, a), cubic_far(2 - t, a)};
-    float kept = 0.f;
-    for (int q = 0; q < 4; ++q) {
-      int64_t src = i0 - 1 + q;
-      bool outside = src < 0 || src >= ps.in;
-      if (p.exclude_outside && outside) cw[q] = 0.f;
-      kept += cw[q];
-      ix[q] = std::clamp<int64_t>(src, 0, ps.in - 1);
-    }
-    // exclude_outside renormalises what is left (ONNX Resize semantics); the Keys kernel's weights
-    // already sum to 1, so this only changes anything near the borders.
-    if (p.exclude_outside && kept != 0.f)
-      for (float& v : cw) v /= kept;
-    for (int q = 0; q < 4; ++q) w[q] = cw[q];
-  }
-}
+void make_taps(const ResizeParams& p, float s, Pass& ps) { resize_taps(p, s, ps.in, ps.out, &ps); }
 
 void run_pass(const Pass& ps, const float* x, float* y) {
   int64_t rows = ps.outer * ps.out;
