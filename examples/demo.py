@@ -90,7 +90,17 @@ def main():
             same = torch.equal(loaded(x), y_trt)
         print(f"saved to {os.path.basename(path)} ({os.path.getsize(path) / 1e6:.1f} MB) and reloaded: "
               f"outputs {'identical' if same else 'DIFFER'}")
-    tol = 1e-2 if args.fp16 else 1e-4
+    tol = 1e-4
+    if args.fp16:
+        # Random-weight deep nets can be ill-conditioned in float16: accept what PyTorch's own float16
+        # run gets (with some margin), and never more than 1e-2 where PyTorch is better than that.
+        import copy
+
+        with torch.no_grad():
+            y16 = copy.deepcopy(model).half()(x.half()).float()
+        err16 = float((y16 - y).norm() / y.norm())
+        tol = max(1e-2, 1.5 * err16)
+        print(f"PyTorch's own float16 relative L2 error: {err16:.3g}")
     if err > tol or not same:
         raise SystemExit(f"demo failed: relative error {err:.3g} (limit {tol}) or reloaded outputs differ")
 
