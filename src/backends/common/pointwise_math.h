@@ -10,11 +10,7 @@
 #include "torch2trt/layers/elementwise.h"
 #include "torch2trt/layers/unary.h"
 
-#if defined(__CUDACC__)
-#define T2T_HD __host__ __device__ __forceinline__
-#else
-#define T2T_HD inline
-#endif
+#include "backends/common/hd.h"
 
 namespace torch2trt::pw {
 

@@ -4,60 +4,14 @@
 #include <cmath>
 #include <limits>
 
+#include "backends/common/pool_window.h"
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/onednn_util.h"
 
 namespace torch2trt::cpu {
 namespace {
 
-// The geometry with 1-D and 2-D cases lifted to 3-D (leading unit dimensions).
-struct Geo3 {
-  int64_t outer;
-  int64_t in[3], out[3], win[3], stride[3], dil[3], pre[3], post[3];
-};
-
-Geo3 lift(const PoolingGeometry& g) {
-  Geo3 r{g.outer, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}};
-  int off = 3 - g.nsp;
-  for (int i = 0; i < g.nsp; ++i) {
-    r.in[off + i] = g.in[i];
-    r.out[off + i] = g.out[i];
-    r.win[off + i] = g.window[i];
-    r.stride[off + i] = g.stride[i];
-    r.dil[off + i] = g.dilation[i];
-    r.pre[off + i] = g.pre[i];
-    r.post[off + i] = g.post[i];
-  }
-  return r;
-}
-
-// The input taps of output position o along one dimension: [first, first + count*step) within the input,
-// and the divisor that PyTorch's count_include_pad uses (the window clipped to the declared padding).
-struct Taps {
-  int64_t first, count, step, padded;
-};
-
-Taps window_taps(const Geo3& g, int a, int64_t o, bool adaptive) {
-  if (adaptive) {
-    // PyTorch: start = floor(o * in / out), end = ceil((o + 1) * in / out).
-    int64_t s = o * g.in[a] / g.out[a];
-    int64_t e = ((o + 1) * g.in[a] + g.out[a] - 1) / g.out[a];
-    return {s, e - s, 1, e - s};
-  }
-  int64_t start = o * g.stride[a] - g.pre[a], d = g.dil[a];
-  int64_t k_lo = start >= 0 ? 0 : (-start + d - 1) / d;
-  int64_t k_hi = std::min(g.win[a], (g.in[a] - 1 - start) / d + 1);  // start <= in - 1 by the shape rule
-  int64_t padded = std::min(start + g.win[a], g.in[a] + g.post[a]) - start;
-  return {start + k_lo * d, std::max<int64_t>(k_hi - k_lo, 0), d, padded};
-}
-
-struct PoolMode {
-  PoolingType type;
-  bool adaptive, exclude_padding;
-  float blend;
-};
-
-void ref_pool(const Geo3& g, const PoolMode& m, const float* x, float* y) {
+void ref_pool(const PoolGeo3& g, const PoolMode& m, const float* x, float* y) {
   const int64_t isp = g.in[0] * g.in[1] * g.in[2];
   const int64_t rows = g.outer * g.out[0] * g.out[1];
   parallel_for(rows, 1, [&](int64_t b, int64_t e) {
@@ -65,9 +19,9 @@ void ref_pool(const Geo3& g, const PoolMode& m, const float* x, float* y) {
       int64_t oh = r % g.out[1], od = (r / g.out[1]) % g.out[0], plane = r / (g.out[1] * g.out[0]);
       const float* xp = x + plane * isp;
       float* yr = y + r * g.out[2];
-      Taps td = window_taps(g, 0, od, m.adaptive), th = window_taps(g, 1, oh, m.adaptive);
+      PoolTaps td = pool_window_taps(g, 0, od, m.adaptive), th = pool_window_taps(g, 1, oh, m.adaptive);
       for (int64_t ow = 0; ow < g.out[2]; ++ow) {
-        Taps tw = window_taps(g, 2, ow, m.adaptive);
+        PoolTaps tw = pool_window_taps(g, 2, ow, m.adaptive);
         float mx = -std::numeric_limits<float>::infinity();
         double sum = 0;
         for (int64_t i = 0; i < td.count; ++i)
@@ -199,7 +153,7 @@ class PoolKernel : public Kernel {
       }
     }
 #endif
-    ref_pool(lift(g_), mode_, x, y);
+    ref_pool(lift_pool_geometry(g_), mode_, x, y);
   }
   const char* impl_name() const override { return use_dnn_ ? "onednn_pool" : "ref_pool"; }
 
