@@ -353,13 +353,18 @@ NB_MODULE(_C, m) {
           d["precision"] = infos[i].precision;
           d["time_ms"] = infos[i].time_ms < 0 ? nb::none() : nb::cast(infos[i].time_ms);
           const Layer* layer = net.layer(static_cast<int>(i));
+          nb::list ins, outs;
+          for (const Tensor* t : layer->inputs()) ins.append(t ? nb::cast(t->name() + " " + t->dims().str()) : nb::none());
+          for (const Tensor* t : layer->outputs()) outs.append(t->name() + " " + t->dims().str());
+          d["inputs"] = ins;
+          d["outputs"] = outs;
           if (layer->kind() == LayerKind::kPointwise)
             d["program"] = pointwise_program_text(static_cast<const PointwiseLayer*>(layer)->p, layer->num_inputs());
           l.append(d);
         }
         return l;
       }, "a dict per layer of the optimized engine: name, kind, kernel, precision (the dtype it writes), "
-         "time_ms (last profiled run, None before one) and, for fused Pointwise layers, program")
+         "time_ms (last profiled run, None before one), inputs and outputs ('name dims'), and, for fused Pointwise layers, program")
       .def_prop_ro("engine", [](ContextHandle& c) { return EngineHandle{c.engine}; });
 
   nb::class_<Runtime>(m, "Runtime", "Loads engine files (TensorRT's Runtime)")
