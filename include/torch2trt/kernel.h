@@ -42,6 +42,13 @@ class Kernel {
   virtual void run(const KernelArgs& a) = 0;
   /// Short name of the implementation, for profiles ("onednn_conv", "ref_pool", ...).
   virtual const char* impl_name() const { return "kernel"; }
+  /// Non-null (after reshape()) when the single output is always these bytes in device memory, owned by the
+  /// kernel: the runtime then lets readers use them in place and never calls run() (unless the output is a
+  /// network output, which must land in the caller's memory).
+  virtual const void* constant_output() const { return nullptr; }
+  /// True (after reshape()) when output 0 holds input 0's bytes unchanged (a reshape): the runtime then gives
+  /// the output the input's memory and skips run() (unless the output is a network output).
+  virtual bool output_aliases_input() const { return false; }
 };
 
 }  // namespace torch2trt

@@ -67,6 +67,9 @@ class ExecutionContext {
   std::unordered_map<std::string, Dims> input_shapes_;
   std::vector<TensorDesc> descs_;      // per tensor index, concrete
   std::vector<size_t> offsets_;        // arena offset per tensor index (SIZE_MAX: I/O)
+  std::vector<int> root_;              // per tensor: the tensor whose memory it uses (itself unless aliased)
+  std::vector<const void*> bound_;     // per tensor: kernel-owned constant memory it is read from, or null
+  std::vector<uint8_t> skip_;          // per layer: no run needed (constant bound in place, or an alias)
   std::vector<uint8_t> shapes_known_;  // per tensor
   bool prepared_ = false;
   bool dirty_ = true;

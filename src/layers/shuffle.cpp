@@ -145,4 +145,14 @@ ShuffleLayer* add_shuffle(Network& net, Tensor* input) {
   return net.add(std::make_unique<ShuffleLayer>(), {input}, "add_shuffle");
 }
 
+bool permutation_keeps_order(const Dims& src, const std::vector<int32_t>& perm) {
+  int32_t last = -1;
+  for (int32_t a : perm) {
+    if (src.d[a] == 1) continue;
+    if (a < last) return false;
+    last = a;
+  }
+  return true;
+}
+
 }  // namespace torch2trt

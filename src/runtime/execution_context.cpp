@@ -126,15 +126,36 @@ void ExecutionContext::prepare() {
     }
     kernels_[i]->reshape(in, out);
   }
-  // Memory plan: one arena; a buffer is reused once the last layer reading it has run.
+  // Constants are read in place from the kernel's memory and reshapes share their input's memory; neither
+  // runs. A network output keeps its own memory (the caller's), so its layer still runs.
   int nt = net.num_tensors();
+  root_.resize(nt);
+  for (int t = 0; t < nt; ++t) root_[t] = t;
+  bound_.assign(nt, nullptr);
+  skip_.assign(net.num_layers(), 0);
+  for (int i = 0; i < net.num_layers(); ++i) {
+    const Layer* l = net.layer(i);
+    if (l->num_outputs() != 1 || l->output(0)->is_output()) continue;
+    const int t = l->output(0)->index();
+    if (const void* c = kernels_[i]->constant_output()) {
+      bound_[t] = c;
+      skip_[i] = 1;
+    } else if (l->num_inputs() >= 1 && l->input(0) && kernels_[i]->output_aliases_input()) {
+      root_[t] = root_[l->input(0)->index()];
+      skip_[i] = 1;
+    }
+  }
+  // Memory plan: one arena; a buffer is reused once the last layer reading it (or an alias of it) has run.
   offsets_.assign(nt, kNoOffset);
   std::vector<int> first(nt, INT_MAX), last(nt, -1);
   for (int i = 0; i < net.num_layers(); ++i) {
     const Layer* l = net.layer(i);
-    for (auto* t : l->outputs()) first[t->index()] = std::min(first[t->index()], i), last[t->index()] = std::max(last[t->index()], i);
+    for (auto* t : l->outputs()) {
+      int r = root_[t->index()];
+      first[r] = std::min(first[r], i), last[r] = std::max(last[r], i);
+    }
     for (auto* t : l->inputs())
-      if (t) last[t->index()] = std::max(last[t->index()], i);
+      if (t) last[root_[t->index()]] = std::max(last[root_[t->index()]], i);
   }
   struct Buf {
     int t;
@@ -143,7 +164,7 @@ void ExecutionContext::prepare() {
   std::vector<Buf> bufs;
   for (int i = 0; i < nt; ++i) {
     const Tensor* t = net.tensor(i);
-    if (t->is_input() || t->is_output() || first[i] == INT_MAX) continue;
+    if (t->is_input() || t->is_output() || first[i] == INT_MAX || root_[i] != i || bound_[i]) continue;
     bufs.push_back({i, align64(static_cast<size_t>(descs_[i].dims.volume()) * dtype_size(descs_[i].dtype))});
   }
   std::sort(bufs.begin(), bufs.end(), [](const Buf& a, const Buf& b) { return a.size > b.size; });
@@ -241,11 +262,14 @@ void* ExecutionContext::view_address(const Tensor* t) const {
 
 void ExecutionContext::run_layers(void* stream) {
   const Network& net = engine_.network();
-  auto view = [&](const Tensor* t) {
+  auto view = [&](const Tensor* tensor) {
     TensorView v;
-    v.dtype = descs_[t->index()].dtype;
-    v.dims = descs_[t->index()].dims;
-    if (t->is_input() || t->is_output())
+    v.dtype = descs_[tensor->index()].dtype;
+    v.dims = descs_[tensor->index()].dims;
+    const Tensor* t = net.tensor(root_[tensor->index()]);
+    if (bound_[t->index()])
+      v.data = const_cast<void*>(bound_[t->index()]);  // read only: no layer writes a bound tensor
+    else if (t->is_input() || t->is_output())
       v.data = staging_ ? stage_[t->index()] : view_address(t);
     else
       v.data = static_cast<uint8_t*>(arena_) + offsets_[t->index()];
@@ -270,6 +294,10 @@ void ExecutionContext::run_layers(void* stream) {
     for (auto* t : l->outputs()) a.out.push_back(view(t));
     bool empty = false;
     for (auto& v : a.out) empty = empty || v.dims.volume() == 0;
+    if (skip_[i]) {
+      if (profiling_) times_[i] = 0.0;
+      continue;
+    }
     if (!profiling_) {
       if (!empty) kernels_[i]->run(a);
     } else {

@@ -34,6 +34,10 @@ class ShuffleLayer : public Layer {
 /// Adds a shuffle layer (identity until its attributes are set).
 ShuffleLayer* add_shuffle(Network& net, Tensor* input);
 
+/// True when transposing a dense tensor of dims `src` by `perm` leaves its bytes in the same order: the
+/// axes longer than 1 keep their relative order (moving unit axes is only a reshape).
+bool permutation_keeps_order(const Dims& src, const std::vector<int32_t>& perm);
+
 /// Full permutation of `rank` dimensions described by `perm` (see ShuffleParams), or fails naming `argument`.
 std::vector<int32_t> expand_permutation(const Layer& layer, const std::vector<int32_t>& perm, int rank,
                                         const char* argument);

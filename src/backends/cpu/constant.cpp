@@ -13,6 +13,7 @@ class ConstantKernel : public Kernel {
     if (bytes_ && !bytes_->empty()) std::memcpy(a.out[0].data, bytes_->data(), bytes_->size());
   }
   const char* impl_name() const override { return "cpu_constant"; }
+  const void* constant_output() const override { return bytes_ && !bytes_->empty() ? bytes_->data() : nullptr; }
 
  private:
   std::shared_ptr<const std::vector<uint8_t>> bytes_;  // shared with the network's weights when no conversion is needed

@@ -4,8 +4,8 @@
 namespace torch2trt::gpu {
 namespace {
 
-// The weights are uploaded once (first reshape) and copied device-to-device on each run: the output may
-// live in the context's arena, which other layers reuse.
+// The weights are uploaded once (first reshape). Readers use that copy in place (constant_output); run()
+// copies it only when the constant is a network output, which lives in the caller's memory.
 class ConstantKernel : public Kernel {
  public:
   explicit ConstantKernel(std::shared_ptr<const std::vector<uint8_t>> bytes) : bytes_(std::move(bytes)) {}
@@ -18,6 +18,7 @@ class ConstantKernel : public Kernel {
       T2T_CUDA_CHECK(cudaMemcpyAsync(a.out[0].data, buf_.get(), buf_.size(), cudaMemcpyDeviceToDevice, stream_of(a)));
   }
   const char* impl_name() const override { return "cuda_constant"; }
+  const void* constant_output() const override { return buf_.size() ? buf_.get() : nullptr; }
 
  private:
   std::shared_ptr<const std::vector<uint8_t>> bytes_;

@@ -6,6 +6,7 @@ namespace {
 
 class CopyKernel : public Kernel {
  public:
+  bool output_aliases_input() const override { return true; }
   void run(const KernelArgs& a) override {
     size_t n = static_cast<size_t>(a.out[0].numel()) * dtype_size(a.out[0].dtype);
     if (a.out[0].data != a.in[0].data)

@@ -4,12 +4,6 @@
 namespace torch2trt::gpu {
 namespace {
 
-bool is_identity(const std::vector<int32_t>& perm) {
-  for (size_t i = 0; i < perm.size(); ++i)
-    if (perm[i] != static_cast<int32_t>(i)) return false;
-  return true;
-}
-
 template <class T>
 struct GatherCopyOp {
   const T* src;
@@ -33,18 +27,21 @@ OffsetCalc<1> transpose_calc(const Dims& src, const std::vector<int32_t>& perm, 
 class ShuffleKernel : public Kernel {
  public:
   ShuffleKernel(std::vector<int32_t> first, std::vector<int32_t> second)
-      : first_(std::move(first)), second_(std::move(second)), has_first_(!is_identity(first_)),
-        has_second_(!is_identity(second_)) {}
+      : first_(std::move(first)), second_(std::move(second)) {}
   void reshape(const std::vector<TensorDesc>& in, const std::vector<TensorDesc>& out) override {
     const Dims& c = out[0].dims;
     Dims b = c;  // the reshaped (pre-second-transpose) shape: c[i] = b[second[i]]
     for (int i = 0; i < c.nb_dims; ++i) b.d[second_[i]] = c.d[i];
+    // A transpose that only moves unit axes keeps the bytes in order: no data moves.
+    has_first_ = !permutation_keeps_order(in[0].dims, first_);
+    has_second_ = !permutation_keeps_order(b, second_);
     Dims unused;
     if (has_first_) first_calc_ = transpose_calc(in[0].dims, first_, &unused);
     if (has_second_) second_calc_ = transpose_calc(b, second_, &unused);
     scratch_ = has_first_ && has_second_ ? static_cast<size_t>(c.volume()) * dtype_size(out[0].dtype) : 0;
   }
   size_t workspace_size() const override { return scratch_; }
+  bool output_aliases_input() const override { return !has_first_ && !has_second_; }
   void run(const KernelArgs& a) override {
     const TensorView &x = a.in[0], &y = a.out[0];
     size_t bytes = static_cast<size_t>(y.numel()) * dtype_size(y.dtype);
@@ -70,7 +67,7 @@ class ShuffleKernel : public Kernel {
 
  private:
   std::vector<int32_t> first_, second_;
-  bool has_first_, has_second_;
+  bool has_first_ = true, has_second_ = true;
   OffsetCalc<1> first_calc_, second_calc_;
   size_t scratch_ = 0;
 };
