@@ -15,6 +15,7 @@ std::unique_ptr<Engine> Builder::build(const Network& src, const BuilderConfig& 
   auto net = src.clone();
   if (config.optimization_level > 0) run_passes(*net, config);
   assign_precision(*net, config);
+  if (config.optimization_level > 0) layout_channels_last(*net, config);
   net->validate();
   // Every layer must have a kernel on the target: say which one does not, and why, before any file is written.
   for (int i = 0; i < net->num_layers(); ++i) {

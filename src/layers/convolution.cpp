@@ -284,13 +284,52 @@ void set_defaults(ConvolutionParams& p, int64_t k, const Dims& kernel_shape, con
 
 }  // namespace
 
-std::vector<TensorDesc> ConvolutionLayer::infer(const std::vector<TensorDesc>& in) const {
-  return infer_conv(*this, p, in, false, &provisional);
+bool convolution_padding_is_symmetric(const ConvolutionGeometry& g, bool transposed) {
+  for (int i = 0; i < g.nsp; ++i) {
+    int64_t window = g.dilation[i] * (g.kernel[i] - 1) + 1;
+    int64_t a = transposed ? g.out[i] : g.in[i], b = transposed ? g.in[i] : g.out[i];
+    int64_t span = a + 2 * g.pre[i] - window;
+    if (g.pre[i] < 0 || span < 0 || span / g.stride[i] + 1 != b) return false;
+  }
+  return true;
 }
 
-ConvolutionGeometry ConvolutionLayer::geometry(const Dims& input) const { return geometry_of(*this, p, input, false); }
+Dims channels_first_dims(const Dims& d, int nsp) {
+  Dims r = d;
+  const int c = d.nb_dims - 1 - nsp;  // where the channel axis goes
+  if (c < 0) return r;
+  r.d[c] = d.d[d.nb_dims - 1];
+  for (int i = 0; i < nsp; ++i) r.d[c + 1 + i] = d.d[c + i];
+  return r;
+}
+
+Dims channels_last_dims(const Dims& d, int nsp) {
+  Dims r = d;
+  const int c = d.nb_dims - 1 - nsp;
+  if (c < 0) return r;
+  for (int i = 0; i < nsp; ++i) r.d[c + i] = d.d[c + 1 + i];
+  r.d[d.nb_dims - 1] = d.d[c];
+  return r;
+}
+
+std::vector<TensorDesc> ConvolutionLayer::infer(const std::vector<TensorDesc>& in) const {
+  if (!p.channels_last) return infer_conv(*this, p, in, false, &provisional);
+  // The channels-first shape rule on the channels-first view of x and z, its output moved back.
+  const int nsp = p.kernel_size.nb_dims;
+  std::vector<TensorDesc> cf = in;
+  for (auto& d : cf)
+    if (d.dims.nb_dims == nsp + 2) d.dims = channels_first_dims(d.dims, nsp);
+  std::vector<TensorDesc> out = infer_conv(*this, p, cf, false, &provisional);
+  out[0].dims = channels_last_dims(out[0].dims, nsp);
+  return out;
+}
+
+ConvolutionGeometry ConvolutionLayer::geometry(const Dims& input) const {
+  return geometry_of(*this, p, p.channels_last ? channels_first_dims(input, p.kernel_size.nb_dims) : input, false);
+}
 
 std::vector<TensorDesc> DeconvolutionLayer::infer(const std::vector<TensorDesc>& in) const {
+  if (p.channels_last) fail("channels_last", "applies to convolution only");
   return infer_conv(*this, p, in, true, &provisional);
 }
 

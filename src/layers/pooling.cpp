@@ -98,24 +98,42 @@ Dims check(const PoolingLayer& l, const TensorDesc& x, std::vector<WindowExtent>
 
 }  // namespace
 
+// Spatial dimensions of a pooling layer (checked by the shape rule).
+int pooling_nsp(const PoolingParams& p) { return p.adaptive ? p.output_size.nb_dims : p.window_size.nb_dims; }
+
 std::vector<TensorDesc> PoolingLayer::infer(const std::vector<TensorDesc>& in) const {
   if (in.size() != 1) fail("inputs", "expects 1 input, got " + std::to_string(in.size()));
   std::vector<WindowExtent> ext;
   bool deferred = false;
-  Dims out = check(*this, in[0], &ext, defers_errors(*this, provisional), &deferred);
+  TensorDesc x = in[0];
+  const int nsp = pooling_nsp(p);
+  if (p.channels_last) {
+    if (x.dims.nb_dims < nsp + 2)
+      fail("channels_last", "needs an input of rank >= " + std::to_string(nsp + 2) + " (..., *spatial, C), got " +
+                                x.dims.str());
+    x.dims = channels_first_dims(x.dims, nsp);
+  }
+  Dims out = check(*this, x, &ext, defers_errors(*this, provisional), &deferred);
   if (!deferred && provisional) provisional = false;  // no write on loaded layers: contexts share them
+  if (p.channels_last) out = channels_last_dims(out, nsp);
   return {TensorDesc{in[0].dtype, out}};
 }
 
-PoolingGeometry PoolingLayer::geometry(const Dims& x) const {
-  if (!x.is_static()) fail("input", "geometry needs concrete dims, got " + x.str());
+PoolingGeometry PoolingLayer::geometry(const Dims& xd) const {
+  if (!xd.is_static()) fail("input", "geometry needs concrete dims, got " + xd.str());
   std::vector<WindowExtent> ext;
   bool deferred = false;
+  if (p.channels_last && xd.nb_dims < pooling_nsp(p) + 2)
+    fail("channels_last", "needs an input of rank >= " + std::to_string(pooling_nsp(p) + 2) + ", got " + xd.str());
+  const Dims x = p.channels_last ? channels_first_dims(xd, pooling_nsp(p)) : xd;
   Dims out = check(*this, TensorDesc{DataType::kFLOAT, x}, &ext, false, &deferred);
   PoolingGeometry g;
   g.nsp = static_cast<int>(ext.size());
   int first = x.nb_dims - g.nsp;
-  for (int i = 0; i < first; ++i) g.outer *= x.d[i];
+  // Channels-last: the channel axis (just before the spatial ones in x) is stored innermost instead.
+  const int outer_end = p.channels_last ? first - 1 : first;
+  for (int i = 0; i < outer_end; ++i) g.outer *= x.d[i];
+  if (p.channels_last) g.inner = x.d[first - 1];
   for (int i = 0; i < g.nsp; ++i) {
     g.in[i] = x.d[first + i];
     g.out[i] = out.d[first + i];

@@ -40,6 +40,12 @@ WindowExtent forward_window_extent(PaddingMode mode, int64_t in, int64_t window,
 WindowExtent transposed_window_extent(PaddingMode mode, int64_t in, int64_t window, int64_t stride, int64_t pre,
                                       int64_t post, int64_t output_padding);
 
+/// Dims of a channels-last tensor (..., *spatial, C) in channels-first order (..., C, *spatial), for `nsp`
+/// spatial dimensions: moves the last axis before the spatial ones.
+Dims channels_first_dims(const Dims& d, int nsp);
+/// The inverse: (..., C, *spatial) -> (..., *spatial, C).
+Dims channels_last_dims(const Dims& d, int nsp);
+
 /// Checks a per-spatial-dimension parameter of a window layer: `nsp` entries, each >= `min` (`what`
 /// words the bound for the message); fails through `layer` naming `arg`.
 void check_window_list(const Layer& layer, const char* arg, const Dims& d, int nsp, int64_t min, const char* what);
@@ -65,6 +71,9 @@ struct ConvolutionParams {
   /// z being the optional second input (a residual of the output's shape and type).
   bool has_activation = false;
   ActivationParams activation;  ///< the fused activation when has_activation (type, alpha, beta)
+  /// Convolution only, set by the layout_channels_last pass: x, y and z are stored channels-last,
+  /// (N, *spatial, C) instead of (N, C, *spatial); the kernel keeps its PyTorch layout.
+  bool channels_last = false;
 };
 
 /// Concrete geometry of a (de)convolution for given input dims; spatial arrays use the first `nsp` entries.
@@ -75,6 +84,11 @@ struct ConvolutionGeometry {
   int64_t stride[3] = {1, 1, 1}, dilation[3] = {1, 1, 1};
   int64_t pre[3] = {0, 0, 0}, post_eff[3] = {0, 0, 0};  ///< post_eff: see WindowExtent
 };
+
+/// True when padding `pre` on both sides places the same windows as the geometry's (possibly asymmetric)
+/// padding and yields as many (cuDNN and most libraries take one padding per dimension). `transposed`:
+/// the same test on the adjoint convolution of a deconvolution.
+bool convolution_padding_is_symmetric(const ConvolutionGeometry& g, bool transposed);
 
 /// y = conv(x, kernel) + bias on x of shape (N, C, *spatial) -> (N, K, *out_spatial); float types. With the
 /// fused epilogue: y = act(conv(x) + bias + z) for an optional input 1 z of the output's shape and type.
@@ -93,7 +107,7 @@ class ConvolutionLayer : public Layer {
   ConvolutionGeometry geometry(const Dims& input) const;
   T2T_SERIALIZE_FIELDS(p.num_output_maps, p.kernel_size, p.stride, p.pre_padding, p.post_padding, p.dilation,
                        p.num_groups, p.padding_mode, p.kernel, p.bias, p.output_padding, p.has_activation,
-                       p.activation.type, p.activation.alpha, p.activation.beta)
+                       p.activation.type, p.activation.alpha, p.activation.beta, p.channels_last)
 };
 
 /// Transposed convolution with PyTorch's ConvTranspose semantics: (N, C, *spatial) -> (N, K, *out_spatial).

@@ -31,6 +31,8 @@ struct PoolingParams {
   float blend_factor = 0.f;                    ///< MAX_AVERAGE_BLEND weight of the average, in [0, 1]
   bool adaptive = false;                       ///< extension: torch adaptive pooling to output_size
   Dims output_size;                            ///< adaptive mode: spatial output extents
+  /// Set by the layout_channels_last pass: x and y are (..., *spatial, C), the channels last.
+  bool channels_last = false;
 };
 
 /// Concrete geometry of a pooling for given input dims; spatial arrays use the first `nsp` entries.
@@ -38,6 +40,7 @@ struct PoolingParams {
 struct PoolingGeometry {
   int nsp = 0;
   int64_t outer = 1;
+  int64_t inner = 1;  ///< channels_last: the channel count, stored innermost (else 1)
   int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1};
   int64_t window[3] = {1, 1, 1}, stride[3] = {1, 1, 1}, dilation[3] = {1, 1, 1};
   int64_t pre[3] = {0, 0, 0}, post[3] = {0, 0, 0}, post_eff[3] = {0, 0, 0};  ///< see WindowExtent
@@ -55,7 +58,7 @@ class PoolingLayer : public Layer {
   /// Resolved geometry for static input dims (throws like infer() on invalid parameters).
   PoolingGeometry geometry(const Dims& input) const;
   T2T_SERIALIZE_FIELDS(p.type, p.window_size, p.stride, p.pre_padding, p.post_padding, p.dilation, p.padding_mode,
-                       p.average_count_excludes_padding, p.blend_factor, p.adaptive, p.output_size)
+                       p.average_count_excludes_padding, p.blend_factor, p.adaptive, p.output_size, p.channels_last)
 };
 
 /// Adds a pooling with stride = window, no padding (TensorRT's add_pooling_nd).

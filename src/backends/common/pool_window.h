@@ -11,6 +11,7 @@ namespace torch2trt {
 /// The geometry with 1-D and 2-D cases lifted to 3-D (leading unit dimensions).
 struct PoolGeo3 {
   int64_t outer = 1;
+  int64_t inner = 1;  ///< channels-last: channels stored innermost (element (o, s, c) at (o * isp + s) * inner + c)
   int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, win[3] = {1, 1, 1}, stride[3] = {1, 1, 1}, dil[3] = {1, 1, 1};
   int64_t pre[3] = {0, 0, 0}, post[3] = {0, 0, 0};
 };
@@ -19,6 +20,7 @@ struct PoolGeo3 {
 inline PoolGeo3 lift_pool_geometry(const PoolingGeometry& g) {
   PoolGeo3 r;
   r.outer = g.outer;
+  r.inner = g.inner;
   int off = 3 - g.nsp;
   for (int i = 0; i < g.nsp; ++i) {
     r.in[off + i] = g.in[i];

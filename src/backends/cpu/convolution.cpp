@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "backends/common/pointwise_math.h"
+#include "backends/cpu/channels_last.h"
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/onednn_util.h"
 
@@ -259,6 +260,14 @@ bool float_io(const std::vector<TensorDesc>& in, std::string* why, const char* w
 std::unique_ptr<Kernel> make_Convolution(const ConvolutionLayer& l, const std::vector<TensorDesc>& in,
                                          const std::vector<TensorDesc>&, std::string* why) {
   if (!float_io(in, why, "convolution")) return nullptr;
+  if (l.p.channels_last) {
+    ConvolutionLayer cf;  // the channels-first twin (the kernel copies what it needs)
+    cf.p = l.p;
+    cf.p.channels_last = false;
+    cf.set_name(l.name());
+    return channels_last_adapter(std::make_unique<ConvKernel<ConvolutionLayer>>(cf, false), l.p.kernel_size.nb_dims,
+                                 {true, true});
+  }
   return std::make_unique<ConvKernel<ConvolutionLayer>>(l, false);
 }
 

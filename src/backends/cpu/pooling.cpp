@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "backends/common/pool_window.h"
+#include "backends/cpu/channels_last.h"
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/onednn_util.h"
 
@@ -175,6 +176,14 @@ std::unique_ptr<Kernel> make_Pooling(const PoolingLayer& l, const std::vector<Te
   if (in[0].dtype != DataType::kFLOAT) {
     *why = std::string("pooling on ") + dtype_name(in[0].dtype) + " is not implemented on the CPU";
     return nullptr;
+  }
+  if (l.p.channels_last) {
+    PoolingLayer cf;  // the channels-first twin (the kernel copies what it needs)
+    cf.p = l.p;
+    cf.p.channels_last = false;
+    cf.set_name(l.name());
+    int nsp = l.p.adaptive ? l.p.output_size.nb_dims : l.p.window_size.nb_dims;
+    return channels_last_adapter(std::make_unique<PoolKernel>(cf), nsp, {true});
   }
   return std::make_unique<PoolKernel>(l);
 }

@@ -1,7 +1,7 @@
-#include <cstdlib>
 // CUDA convolution and deconvolution: cuDNN (legacy v7-style API) when built with it, a direct kernel
-// otherwise and for the rare geometries cuDNN refuses. NCHW layout, float32/float16/bfloat16 data, float
-// accumulation, no TF32 for float32 (results must match the float64 reference to 1e-5).
+// otherwise and for the rare geometries cuDNN refuses. NCHW layout, or NHWC for convolutions the
+// layout_channels_last pass converted (cuDNN's tensor-core kernels want it); float32/float16/bfloat16 data,
+// float accumulation, no TF32 for float32 (results must match the float64 reference to 1e-5).
 #include "backends/common/pointwise_math.h"
 #include "backends/cuda/cuda_device.cuh"
 #include "backends/cuda/cuda_kernels.h"
@@ -19,6 +19,7 @@ size_t align256(size_t n) { return (n + 255) & ~size_t(255); }
 // The geometry with 1-D and 2-D cases lifted to 3-D (leading unit dimensions), so one kernel serves all.
 struct Geo3 {
   int64_t n = 0, c = 0, k = 0, groups = 1;
+  bool cl = false;  // x and y channels-last: (n, *spatial, c)
   int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, ker[3] = {1, 1, 1}, stride[3] = {1, 1, 1}, dil[3] = {1, 1, 1};
   int64_t pad[3] = {0, 0, 0};
 };
@@ -47,15 +48,23 @@ __global__ void direct_conv(Geo3 g, const T* __restrict__ x, const T* __restrict
   const int64_t kvol = g.ker[0] * g.ker[1] * g.ker[2];
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    int64_t ow = i % g.out[2], t = i / g.out[2];
+    int64_t oc, t = i;
+    if (g.cl) oc = t % g.k, t /= g.k;
+    int64_t ow = t % g.out[2];
+    t /= g.out[2];
     int64_t oh = t % g.out[1];
     t /= g.out[1];
     int64_t od = t % g.out[0];
     t /= g.out[0];
-    int64_t oc = t % g.k, n = t / g.k, grp = oc / kg;
+    if (!g.cl) oc = t % g.k, t /= g.k;
+    int64_t n = t, grp = oc / kg;
+    const int64_t isp = g.in[0] * g.in[1] * g.in[2];
+    // Element (n, ch, s) of x: NCHW at (n * c + ch) * isp + s, NHWC at (n * isp + s) * c + ch.
+    const int64_t sp_step = g.cl ? g.c : 1;
     float acc = bias ? bias[oc] : 0.f;
     for (int64_t ic = 0; ic < cg; ++ic) {
-      const T* xi = x + (n * g.c + grp * cg + ic) * g.in[0] * g.in[1] * g.in[2];
+      const int64_t ch = grp * cg + ic;
+      const T* xi = x + (g.cl ? n * isp * g.c + ch : (n * g.c + ch) * isp);
       const T* wk = w + (oc * cg + ic) * kvol;
       for (int64_t kd = 0; kd < g.ker[0]; ++kd) {
         int64_t id = od * g.stride[0] - g.pad[0] + kd * g.dil[0];
@@ -66,7 +75,8 @@ __global__ void direct_conv(Geo3 g, const T* __restrict__ x, const T* __restrict
           for (int64_t kw = 0; kw < g.ker[2]; ++kw) {
             int64_t iw = ow * g.stride[2] - g.pad[2] + kw * g.dil[2];
             if (iw < 0 || iw >= g.in[2]) continue;
-            acc += to_float(xi[(id * g.in[1] + ih) * g.in[2] + iw]) * to_float(wk[(kd * g.ker[1] + kh) * g.ker[2] + kw]);
+            acc += to_float(xi[((id * g.in[1] + ih) * g.in[2] + iw) * sp_step]) *
+                   to_float(wk[(kd * g.ker[1] + kh) * g.ker[2] + kw]);
           }
         }
       }
@@ -83,15 +93,13 @@ struct Epilogue {
   ActivationParams act;
 };
 
-// `src` is y itself (NCHW, in place) or, with src_nhwc, the channels-last result of a cuDNN NHWC
-// convolution: the transpose back to NCHW is folded into this pass.
+// In place on y, NCHW or (cl) NHWC.
 template <class T>
-__global__ void conv_epilogue(T* y, const T* src, const T* __restrict__ z, Epilogue e, int64_t total, int64_t k,
-                              int64_t sp, bool src_nhwc) {
+__global__ void conv_epilogue(T* y, const T* __restrict__ z, Epilogue e, int64_t total, int64_t k, int64_t sp, bool cl) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    int64_t c = (i / sp) % k;
-    float v = to_float(src[src_nhwc ? ((i / (sp * k)) * sp + i % sp) * k + c : i]);
+    int64_t c = cl ? i % k : (i / sp) % k;
+    float v = to_float(y[i]);
     if (e.bias) v += e.bias[c];
     if (z) v += to_float(z[i]);
     if (e.has_act) v = pw::activation<float>(e.act.type, v, e.act.alpha, e.act.beta);
@@ -169,16 +177,6 @@ __global__ void shift_copy(ShiftGeo g, const T* __restrict__ src, T* __restrict_
   }
 }
 
-// xs[n, s, c] = x[n, c, s] for `sp` spatial positions: the input of a channels-last convolution.
-template <class T>
-__global__ void to_channels_last(const T* __restrict__ x, T* __restrict__ xs, int64_t total, int64_t c, int64_t sp) {
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    int64_t ch = i % c, t = i / c;
-    xs[i] = x[((t / sp) * c + ch) * sp + t % sp];
-  }
-}
-
 // The cuDNN plan for one shape: descriptors, algorithm, and how asymmetric padding is handled.
 struct CudnnPlan {
   TensorDescriptor x, y;  // deconvolution: x is cuDNN's dy, y its dx (possibly the uncropped output)
@@ -190,11 +188,8 @@ struct CudnnPlan {
   bool pad_input = false;   // convolution: cuDNN reads an explicitly padded copy of x
   bool crop_output = false; // deconvolution: cuDNN writes the full output, then it is cropped
   ShiftGeo shift{};
-  size_t stage_bytes = 0;   // the padded input or the full output; NHWC: both channels-last copies
-  // Half-type convolution in channels-last layout (cuDNN's tensor-core kernels want NHWC): x is copied to
-  // NHWC at the start of the workspace stage, cuDNN writes NHWC y after it, the epilogue writes NCHW y.
-  bool nhwc = false;
-  size_t nhwc_x_bytes = 0;
+  size_t stage_bytes = 0;   // the padded input or the full output
+  bool nhwc = false;        // channels-last x, y and filter
 };
 
 // Sets a channels-last descriptor of logical dims (N, C, *spatial).
@@ -206,19 +201,6 @@ void set_channels_last(cudnnTensorDescriptor_t d, DataType dt, const std::vector
   for (int i = nb - 1; i >= 2; --i) st[i] = acc, acc *= dims[i];
   st[0] = acc;
   T2T_CUDNN_CHECK(cudnnSetTensorNdDescriptor(d, cudnn_dtype(dt), nb, dims.data(), st.data()));
-}
-
-// Channels-last pays off where tensor cores run it: half types, channels per group a multiple of 8.
-// Off unless T2T_CUDA_CONV_NHWC=1: converting each convolution's input to NHWC and its output back
-// measured slower than cuDNN's NCHW kernels on an H200 (fp16 ResNet-50 batch 32: 5.65 ms vs 3.42 ms);
-// it pays only once whole chains of layers run channels-last (a layout pass, not written yet).
-bool wants_channels_last(const ConvolutionGeometry& g, bool transposed, DataType dt) {
-  static const bool enabled = [] {
-    const char* v = std::getenv("T2T_CUDA_CONV_NHWC");
-    return v && std::string(v) == "1";
-  }();
-  if (!enabled || transposed || dt == DataType::kFLOAT || g.nsp > 2) return false;
-  return (g.in_channels / g.groups) % 8 == 0 && (g.out_channels / g.groups) % 8 == 0;
 }
 
 std::vector<int> cudnn_dims(int64_t n, int64_t c, const int64_t* sp, int nsp) {
@@ -249,16 +231,12 @@ bool plan_cudnn(const ConvolutionGeometry& g, bool transposed, DataType dt, bool
   p->nhwc = nhwc;
   const int nsp = g.nsp;
   int64_t window[3], stride_in[3];
-  bool symmetric = true;
   for (int i = 0; i < nsp; ++i) {
     window[i] = g.dilation[i] * (g.kernel[i] - 1) + 1;
     stride_in[i] = g.stride[i];
-    // With padding `pre` on both sides cuDNN places the same windows from the left; the results agree
-    // when it also yields the same number of them. Deconvolution: the same test on the adjoint.
-    int64_t a = transposed ? g.out[i] : g.in[i], b = transposed ? g.in[i] : g.out[i];
-    int64_t span = a + 2 * g.pre[i] - window[i];
-    symmetric = symmetric && g.pre[i] >= 0 && span >= 0 && span / g.stride[i] + 1 == b;
   }
+  // cuDNN takes one padding per dimension; other paddings go through a padded copy of the input.
+  const bool symmetric = convolution_padding_is_symmetric(g, transposed);
   int64_t cudnn_pad[3], staged[3];
   p->pad_input = p->crop_output = false;
   p->stage_bytes = 0;
@@ -269,13 +247,7 @@ bool plan_cudnn(const ConvolutionGeometry& g, bool transposed, DataType dt, bool
     else
       staged[i] = g.in[i] + g.pre[i] + std::max<int64_t>(g.post_eff[i], 0);  // the padded input
   }
-  if (nhwc) {
-    if (!symmetric) return false;  // the pad pass works on NCHW planes: the caller plans NCHW instead
-    int64_t xn = g.batch * g.in_channels, yn = g.batch * g.out_channels;
-    for (int i = 0; i < nsp; ++i) xn *= g.in[i], yn *= g.out[i];
-    p->nhwc_x_bytes = align256(static_cast<size_t>(xn) * dtype_size(dt));
-    p->stage_bytes = p->nhwc_x_bytes + align256(static_cast<size_t>(yn) * dtype_size(dt));
-  }
+  if (nhwc && !symmetric) return false;  // the pad pass works on NCHW planes: the direct kernel runs instead
   if (!symmetric) {
     Geo3 l = lift(g);
     ShiftGeo s{};
@@ -371,7 +343,8 @@ bool plan_cudnn(const ConvolutionGeometry& g, bool transposed, DataType dt, bool
 template <class L>
 class ConvKernel : public Kernel {
  public:
-  ConvKernel(const L& layer, bool transposed, DataType dt) : transposed_(transposed), dt_(dt) {
+  ConvKernel(const L& layer, bool transposed, DataType dt)
+      : transposed_(transposed), cl_(layer.p.channels_last), dt_(dt) {
     layer_.p = layer.p;
     layer_.set_name(layer.name());
   }
@@ -381,13 +354,8 @@ class ConvKernel : public Kernel {
     use_cudnn_ = false;
 #ifdef T2T_WITH_CUDNN
     plan_ = std::make_unique<CudnnPlan>();
-    if (wants_channels_last(g_, transposed_, dt_) && plan_cudnn(g_, transposed_, dt_, true, plan_.get())) {
-      if (!w_nhwc_.get()) upload_nhwc();
-      use_cudnn_ = true;
-      return;
-    }
-    plan_ = std::make_unique<CudnnPlan>();
-    use_cudnn_ = plan_cudnn(g_, transposed_, dt_, false, plan_.get());
+    use_cudnn_ = plan_cudnn(g_, transposed_, dt_, cl_, plan_.get());
+    if (use_cudnn_ && cl_ && !w_nhwc_.get()) upload_nhwc();
 #endif
   }
   size_t workspace_size() const override {
@@ -406,30 +374,27 @@ class ConvKernel : public Kernel {
       const T* w = w_.as<const T>();
       const T* z = a.in.size() > 1 ? a.in[1].as<const T>() : nullptr;
 #ifdef T2T_WITH_CUDNN
-      if (use_cudnn_ && plan_->nhwc) {
-        run_cudnn_nhwc<T>(x, w_nhwc_.as<const T>(), bias, z, y, a.workspace, s);
-        return;
-      }
       if (use_cudnn_) {
-        run_cudnn<T>(x, w, bias, y, a.workspace, s);
-        run_epilogue<T>(y, y, z, bias, false, s);
+        run_cudnn<T>(x, cl_ ? w_nhwc_.as<const T>() : w, bias, y, a.workspace, s);
+        run_epilogue<T>(y, z, bias, s);
         return;
       }
 #endif
       Geo3 l = lift(g_);
+      l.cl = cl_;
       int64_t total = a.out[0].numel();
       if (transposed_)
         direct_deconv<T><<<grid_1d(total), kBlock, 0, s>>>(l, x, w, bias, y);
       else
         direct_conv<T><<<grid_1d(total), kBlock, 0, s>>>(l, x, w, bias, y);
       check_launch(transposed_ ? "direct_deconv" : "direct_conv");
-      run_epilogue<T>(y, y, z, nullptr, false, s);  // the direct kernels add the bias themselves
+      run_epilogue<T>(y, z, nullptr, s);  // the direct kernels add the bias themselves
     });
   }
   const char* impl_name() const override {
     // The bias, residual and activation run in one epilogue kernel after cuDNN (see run_epilogue).
 #ifdef T2T_WITH_CUDNN
-    if (use_cudnn_ && plan_->nhwc) return "cudnn_conv_nhwc";
+    if (use_cudnn_ && cl_) return "cudnn_conv_nhwc";
 #endif
     if (use_cudnn_) return transposed_ ? "cudnn_deconv" : "cudnn_conv";
     return transposed_ ? "cuda_direct_deconv" : "cuda_direct_conv";
@@ -454,18 +419,17 @@ class ConvKernel : public Kernel {
   }
 
   // Bias (when given), fused residual z and fused activation in one kernel; nothing when all are absent.
-  // A channels-last source always needs the pass (it transposes back to NCHW).
   template <class T>
-  void run_epilogue(T* y, const T* src, const T* z, const float* bias, bool src_nhwc, cudaStream_t s) {
+  void run_epilogue(T* y, const T* z, const float* bias, cudaStream_t s) {
     Epilogue e;
     e.bias = bias;
     e.has_act = layer_.p.has_activation;
     e.act = layer_.p.activation;
-    if (!bias && !z && !e.has_act && !src_nhwc) return;
+    if (!bias && !z && !e.has_act) return;
     int64_t sp = 1;
     for (int i = 0; i < g_.nsp; ++i) sp *= g_.out[i];
     int64_t total = g_.batch * g_.out_channels * sp;
-    conv_epilogue<T><<<grid_1d(total), kBlock, 0, s>>>(y, src, z, e, total, g_.out_channels, sp, src_nhwc);
+    conv_epilogue<T><<<grid_1d(total), kBlock, 0, s>>>(y, z, e, total, g_.out_channels, sp, cl_);
     check_launch("conv_epilogue");
   }
 
@@ -476,13 +440,16 @@ class ConvKernel : public Kernel {
     int64_t kvol = 1;
     for (int i = 0; i < layer_.p.kernel_size.nb_dims; ++i) kvol *= layer_.p.kernel_size.d[i];
     const int64_t cg = static_cast<int64_t>(wf.size()) / (k * kvol);
-    std::vector<uint16_t> h(wf.size());
+    std::vector<float> t(wf.size());
     for (int64_t o = 0; o < k; ++o)
       for (int64_t c = 0; c < cg; ++c)
-        for (int64_t t = 0; t < kvol; ++t) {
-          float v = wf[(o * cg + c) * kvol + t];
-          h[(o * kvol + t) * cg + c] = dt_ == DataType::kHALF ? float_to_half(v) : float_to_bf16(v);
-        }
+        for (int64_t j = 0; j < kvol; ++j) t[(o * kvol + j) * cg + c] = wf[(o * cg + c) * kvol + j];
+    if (dt_ == DataType::kFLOAT) {
+      w_nhwc_.upload(t.data(), t.size() * sizeof(float));
+      return;
+    }
+    std::vector<uint16_t> h(t.size());
+    for (size_t i = 0; i < t.size(); ++i) h[i] = dt_ == DataType::kHALF ? float_to_half(t[i]) : float_to_bf16(t[i]);
     w_nhwc_.upload(h.data(), h.size() * sizeof(uint16_t));
   }
 
@@ -515,32 +482,16 @@ class ConvKernel : public Kernel {
       }
     }
   }
-  template <class T>
-  void run_cudnn_nhwc(const T* x, const T* w, const float* bias, const T* z, T* y, void* workspace, cudaStream_t s) {
-    CudnnPlan& p = *plan_;
-    cudnnHandle_t h = cudnn_handle(s);
-    auto* ws = static_cast<uint8_t*>(workspace);
-    T* xs = reinterpret_cast<T*>(ws + p.algo_bytes);
-    T* ys = reinterpret_cast<T*>(ws + p.algo_bytes + p.nhwc_x_bytes);
-    int64_t sp = 1;
-    for (int i = 0; i < g_.nsp; ++i) sp *= g_.in[i];
-    int64_t n = g_.batch * g_.in_channels * sp;
-    to_channels_last<T><<<grid_1d(n), kBlock, 0, s>>>(x, xs, n, g_.in_channels, sp);
-    check_launch("conv_to_channels_last");
-    const float one = 1.f, zero = 0.f;
-    T2T_CUDNN_CHECK(cudnnConvolutionForward(h, &one, p.x.d, xs, p.w.d, w, p.conv.d, p.fwd_algo, ws, p.algo_bytes,
-                                            &zero, p.y.d, ys));
-    run_epilogue<T>(y, ys, z, bias, true, s);
-  }
   std::unique_ptr<CudnnPlan> plan_;
 #endif
 
   L layer_;
   bool transposed_;
+  bool cl_;  // channels-last x, y and z (convolution only)
   DataType dt_;
   bool uploaded_ = false;
   DeviceBuffer w_, bias_;
-  DeviceBuffer w_nhwc_;  // the kernel in channels-last order, uploaded when an NHWC plan is first chosen
+  DeviceBuffer w_nhwc_;  // the kernel in channels-last order (K, *k, C/G), for channels-last cuDNN plans
   ConvolutionGeometry g_;
   bool use_cudnn_ = false;
 };

@@ -14,23 +14,27 @@ __global__ void pool_kernel(PoolGeo3 g, PoolMode m, const T* __restrict__ x, T* 
   // float32 sums accumulate in double as on the CPU (global pools add thousands of values).
   using Acc = std::conditional_t<std::is_same_v<T, float>, double, float>;
   const int64_t isp = g.in[0] * g.in[1] * g.in[2];
-  const int64_t total = g.outer * g.out[0] * g.out[1] * g.out[2];
+  const int64_t total = g.outer * g.out[0] * g.out[1] * g.out[2] * g.inner;
+  // Channels-last (inner > 1): neighbouring threads take neighbouring channels, so reads coalesce.
+  const int64_t step = g.inner;
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    int64_t ow = i % g.out[2], t = i / g.out[2];
+    int64_t ch = i % g.inner, t = i / g.inner;
+    int64_t ow = t % g.out[2];
+    t /= g.out[2];
     int64_t oh = t % g.out[1];
     t /= g.out[1];
     int64_t od = t % g.out[0], plane = t / g.out[0];
-    const T* xp = x + plane * isp;
+    const T* xp = x + plane * isp * step + ch;
     PoolTaps td = pool_window_taps(g, 0, od, m.adaptive), th = pool_window_taps(g, 1, oh, m.adaptive),
          tw = pool_window_taps(g, 2, ow, m.adaptive);
     float mx = -INFINITY;
     Acc sum = 0;
     for (int64_t a = 0; a < td.count; ++a)
       for (int64_t b = 0; b < th.count; ++b) {
-        const T* xr = xp + ((td.first + a * td.step) * g.in[1] + th.first + b * th.step) * g.in[2] + tw.first;
+        const T* xr = xp + (((td.first + a * td.step) * g.in[1] + th.first + b * th.step) * g.in[2] + tw.first) * step;
         for (int64_t c = 0; c < tw.count; ++c) {
-          float v = to_float(xr[c * tw.step]);
+          float v = to_float(xr[c * tw.step * step]);
           if (v > mx || v != v) mx = mx != mx ? mx : v;  // NaN propagates, as in PyTorch
           sum += v;
         }

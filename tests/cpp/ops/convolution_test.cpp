@@ -4,6 +4,7 @@
 #include <cmath>
 #include <thread>
 
+#include "channels_last_ref.h"
 #include "cpu_paths.h"
 
 namespace t2t_test {
@@ -193,16 +194,18 @@ void apply_spec(L* l, const ConvSpec& s) {
   l->p.padding_mode = s.mode;
 }
 
-void run_case(const ConvSpec& s, bool transposed, DataType dt) {
+// cl: the convolution stores x and y channels-last (what the layout_channels_last pass makes).
+void run_case(const ConvSpec& s, bool transposed, DataType dt, bool cl = false) {
+  const int nsp = static_cast<int>(s.in.size());
   int64_t wcount = transposed ? s.c * (s.k / s.groups) * s.kvol() : s.k * (s.c / s.groups) * s.kvol();
   auto w = std::make_shared<std::vector<double>>(rounded_weights(wcount, s.weights_dtype));
   auto b = std::make_shared<std::vector<double>>(rounded_weights(s.k, s.weights_dtype));
   OpCase c;
-  c.variant = s.name + "_" + dtype_name(dt);
+  c.variant = s.name + (cl ? "_channels_last_" : "_") + dtype_name(dt);
   std::vector<int64_t> xd = {s.n, s.c};
   xd.insert(xd.end(), s.in.begin(), s.in.end());
-  c.inputs = {{dt, Dims::from(xd)}};
-  c.build = [s, w, b, transposed](Network& n, const std::vector<Tensor*>& in) {
+  c.inputs = {{dt, cl ? channels_last_dims(Dims::from(xd), nsp) : Dims::from(xd)}};
+  c.build = [s, w, b, transposed, cl](Network& n, const std::vector<Tensor*>& in) {
     Weights kw = make_weights(*w, s.weights_dtype);
     Weights bw = s.bias ? make_weights(*b, s.weights_dtype) : Weights();
     Dims kd = Dims::from(s.ker);
@@ -224,9 +227,11 @@ void run_case(const ConvSpec& s, bool transposed, DataType dt) {
     l->p.kernel = kw;
     l->p.bias = bw;
     apply_spec(l.get(), s);
+    l->p.channels_last = cl;
     return std::vector<Tensor*>{n.add(std::move(l), in, "add_convolution_nd")->output(0)};
   };
-  c.reference = [s, w, b, transposed](const std::vector<HostTensor>& in) {
+  c.reference = [s, w, b, transposed, cl, nsp](const std::vector<HostTensor>& in) {
+    if (cl) return std::vector<HostTensor>{move_channels(ref_conv(s, move_channels(in[0], nsp, false), *w, *b), nsp, true)};
     return std::vector<HostTensor>{transposed ? ref_deconv(s, in[0], *w, *b) : ref_conv(s, in[0], *w, *b)};
   };
   check_op_all_paths(transposed ? LayerKind::kDeconvolution : LayerKind::kConvolution, c);
@@ -294,6 +299,36 @@ TEST(Convolution, MatchesReference) {
   for (DataType dt : {DataType::kFLOAT, DataType::kHALF})
     for (auto& s : conv_specs()) run_case(s, false, dt);
   run_case(conv_specs()[4], false, DataType::kBF16);
+}
+
+TEST(Convolution, ChannelsLastMatchesReference) {
+  // Every geometry (asymmetric padding takes the direct CUDA kernel), plus cuDNN's tensor-core shapes.
+  for (DataType dt : {DataType::kFLOAT, DataType::kHALF})
+    for (auto& s : conv_specs()) run_case(s, false, dt, true);
+  ConvSpec tc{"2d_tensor_core_16x32", 2, 16, 32, 1, {9, 8}, {3, 3}, {2, 2}, {}, {1, 1}, {1, 1}};
+  ConvSpec dw{"2d_depthwise_16", 2, 16, 16, 16, {10, 9}, {3, 3}, {1, 1}, {}, {1, 1}, {1, 1}};
+  for (DataType dt : {DataType::kHALF, DataType::kBF16, DataType::kFLOAT}) {
+    run_case(tc, false, dt, true);
+    run_case(dw, false, dt, true);
+  }
+}
+
+TEST(Deconvolution, RefusesChannelsLast) {
+  Network net;
+  Tensor* x = net.add_input("x", DataType::kFLOAT, Dims::from({1, 2, 4, 4}));
+  auto l = std::make_unique<DeconvolutionLayer>();
+  l->p.num_output_maps = 2;
+  l->p.kernel_size = Dims::from({2, 2});
+  l->p.kernel = Weights::f32(std::vector<float>(16, 1.f));
+  l->p.stride = l->p.dilation = Dims::from({1, 1});
+  l->p.pre_padding = l->p.post_padding = Dims::from({0, 0});
+  l->p.channels_last = true;
+  try {
+    net.add(std::move(l), {x}, "add_deconvolution_nd");
+    FAIL() << "expected an error";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("channels_last"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Deconvolution, MatchesReference) {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "channels_last_ref.h"
 #include "cpu_paths.h"
 
 namespace t2t_test {
@@ -103,12 +104,15 @@ Dims dims_of(const std::vector<int64_t>& v, int n, int64_t dflt) {
   return Dims::from(r);
 }
 
-void run_case(const PoolSpec& p, DataType dt) {
+// cl: x and y stored channels-last (what the layout_channels_last pass makes).
+void run_case(const PoolSpec& p, DataType dt, bool cl = false) {
   OpCase c;
-  c.variant = p.name + "_" + dtype_name(dt);
-  c.inputs = {{dt, Dims::from(p.shape)}};
-  c.build = [p](Network& n, const std::vector<Tensor*>& in) {
+  const int nsp = p.nsp();
+  c.variant = p.name + (cl ? "_channels_last_" : "_") + dtype_name(dt);
+  c.inputs = {{dt, cl ? channels_last_dims(Dims::from(p.shape), nsp) : Dims::from(p.shape)}};
+  c.build = [p, cl](Network& n, const std::vector<Tensor*>& in) {
     auto l = std::make_unique<PoolingLayer>();
+    l->p.channels_last = cl;
     l->p.type = p.type;
     l->p.blend_factor = p.blend;
     if (p.adaptive) {
@@ -126,7 +130,10 @@ void run_case(const PoolSpec& p, DataType dt) {
     }
     return std::vector<Tensor*>{n.add(std::move(l), in, "add_pooling_nd")->output(0)};
   };
-  c.reference = [p](const std::vector<HostTensor>& in) { return std::vector<HostTensor>{ref_pool(p, in[0])}; };
+  c.reference = [p, cl, nsp](const std::vector<HostTensor>& in) {
+    if (cl) return std::vector<HostTensor>{move_channels(ref_pool(p, move_channels(in[0], nsp, false)), nsp, true)};
+    return std::vector<HostTensor>{ref_pool(p, in[0])};
+  };
   check_op_all_paths(LayerKind::kPooling, c);
 }
 
@@ -168,6 +175,12 @@ std::vector<PoolSpec> specs() {
   adaptive("adaptive_avg3d_nondivisible", T::kAVERAGE, {1, 2, 5, 7, 6}, {2, 3, 4});
   adaptive("adaptive_max3d_divisible", T::kMAX, {1, 2, 4, 6, 6}, {2, 3, 2});
   return v;
+}
+
+TEST(Pooling, ChannelsLastMatchesReference) {
+  for (DataType dt : {DataType::kFLOAT, DataType::kHALF})
+    for (auto& s : specs())
+      if (s.shape.size() >= static_cast<size_t>(s.nsp()) + 2) run_case(s, dt, true);
 }
 
 TEST(Pooling, MatchesReference) {
