@@ -81,12 +81,50 @@ MatrixMultiplyGeometry check(const MatrixMultiplyLayer& l, const TensorDesc& a, 
   return g;
 }
 
+// The fused epilogue: bias of one value per output column, a residual z of the output's type and shape, and
+// an activation valid for the output (the activation layer's own rule decides, so both agree).
+void check_epilogue(const MatrixMultiplyLayer& l, const std::vector<TensorDesc>& in, const MatrixMultiplyGeometry& g,
+                    const Dims& out) {
+  const MatrixMultiplyParams& p = l.p;
+  if (!p.bias.empty()) {
+    if (!is_floating(p.bias.dtype))
+      l.fail("bias", std::string("weights must be float32, float16 or bfloat16, got ") + dtype_name(p.bias.dtype));
+    if (g.n >= 0 && p.bias.count != g.n)
+      l.fail("bias", "expected one value per output column (N = " + std::to_string(g.n) + " for output " +
+                         out.str() + "), got " + std::to_string(p.bias.count));
+  }
+  if (p.has_activation) {
+    ActivationLayer act;
+    act.p = p.activation;
+    act.set_name(l.name() + ".activation");
+    try {
+      act.infer({TensorDesc{in[0].dtype, out}});
+    } catch (const InvalidArgument& e) {
+      l.fail("activation", std::string("the fused activation is invalid: ") + e.what());
+    }
+  }
+  if (in.size() < 3) return;
+  const TensorDesc& z = in[2];
+  if (z.dims.nb_dims < 0) l.fail("residual", "input 2 (the fused residual) is unset; remove it instead");
+  if (z.dtype != in[0].dtype)
+    l.fail("residual", std::string("input 2 (the fused residual) must have the inputs' type ") +
+                           dtype_name(in[0].dtype) + ", got " + dtype_name(z.dtype));
+  // -1 extents are only compared once both are known (at run time every extent is).
+  bool same = z.dims.nb_dims == out.nb_dims;
+  for (int i = 0; same && i < out.nb_dims; ++i) same = z.dims.d[i] < 0 || out.d[i] < 0 || z.dims.d[i] == out.d[i];
+  if (!same)
+    l.fail("residual", "input 2 (the fused residual) must have the output's shape " + out.str() + ", got " +
+                           z.dims.str());
+}
+
 }  // namespace
 
 std::vector<TensorDesc> MatrixMultiplyLayer::infer(const std::vector<TensorDesc>& in) const {
-  if (in.size() != 2) fail("inputs", "expects 2 inputs, got " + std::to_string(in.size()));
+  if (in.size() != 2 && in.size() != 3)
+    fail("inputs", "expects 2 inputs, or 3 with a fused residual, got " + std::to_string(in.size()));
   Dims out;
-  check(*this, in[0], in[1], &out);
+  MatrixMultiplyGeometry g = check(*this, in[0], in[1], &out);
+  check_epilogue(*this, in, g, out);
   return {TensorDesc{in[0].dtype, out}};
 }
 

@@ -11,6 +11,7 @@ int fuse_layer_norm(Network& net, const BuilderConfig& config);
 int fuse_softmax(Network& net, const BuilderConfig& config);
 int fuse_pointwise(Network& net, const BuilderConfig& config);
 int fuse_convolution_epilogue(Network& net, const BuilderConfig& config);
+int fuse_matmul_epilogue(Network& net, const BuilderConfig& config);
 
 const std::vector<Pass>& builder_passes() {
   static const std::vector<Pass> passes = {
@@ -24,6 +25,8 @@ const std::vector<Pass>& builder_passes() {
       {"fuse_softmax", fuse_softmax},
       // After fuse_gelu (its activations fuse too), before fuse_pointwise (which would absorb them).
       {"fuse_convolution_epilogue", fuse_convolution_epilogue},
+      // Same place for the same reason: bias adds, residual adds and activations after a matmul.
+      {"fuse_matmul_epilogue", fuse_matmul_epilogue},
       // Last: any pass that claims specific elementwise layers (an activation after a convolution, say)
       // must run before it.
       {"fuse_pointwise", fuse_pointwise},

@@ -27,6 +27,17 @@ void bind_MatrixMultiply(nb::module_& m, nb::class_<Network>& net) {
     f = op;
     l.changed([&] { f = old; });
   }, nb::arg("index"), nb::arg("op"));
+  // Extension, read-only: the epilogue fuse_matmul_epilogue folds in, y = act(op0(A) x op1(B) + bias + z).
+  c.def_prop_ro("bias", [](const MatrixMultiplyLayer& l) { return l.p.bias; },
+                "The fused per-column bias (empty Weights when none)");
+  c.def_prop_ro("has_activation", [](const MatrixMultiplyLayer& l) { return l.p.has_activation; },
+                "True when the builder fused an activation into this matrix multiply");
+  c.def_prop_ro("activation", [](const MatrixMultiplyLayer& l) { return l.p.activation.type; },
+                "The fused activation's type (meaningful when has_activation)");
+  c.def_prop_ro("alpha", [](const MatrixMultiplyLayer& l) { return l.p.activation.alpha; },
+                "The fused activation's alpha");
+  c.def_prop_ro("beta", [](const MatrixMultiplyLayer& l) { return l.p.activation.beta; },
+                "The fused activation's beta");
   net.def("add_matrix_multiply",
           [](Network& n, Tensor* input0, MatrixOperation op0, Tensor* input1, MatrixOperation op1) {
             return add_matrix_multiply(n, input0, op0, input1, op1);

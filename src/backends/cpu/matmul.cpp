@@ -1,6 +1,8 @@
-// CPU matrix multiply: oneDNN matmul when available, a row-parallel loop GEMM otherwise.
+// CPU matrix multiply: oneDNN matmul when available, a row-parallel loop GEMM otherwise, followed by the
+// fused epilogue y = act(y + bias + z) in one pass over y when the builder fused one.
 #include <algorithm>
 
+#include "backends/common/pointwise_math.h"
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/onednn_util.h"
 
@@ -100,12 +102,43 @@ bool build_onednn(const MatrixMultiplyGeometry& g, dnn::Primitive* prim) {
 }
 #endif
 
+// Appends the fused epilogue's parts to a kernel name: "ref_matmul+bias+residual+GELU_ERF".
+std::string epilogue_suffix(const MatrixMultiplyParams& p, bool residual) {
+  std::string s;
+  if (!p.bias.empty()) s += "+bias";
+  if (residual) s += "+residual";
+  if (p.has_activation) s += std::string("+") + activation_type_name(p.activation.type);
+  return s;
+}
+
+// y[r, j] = act(y[r, j] + bias[j] + z[r, j]) in place over `rows` rows of n columns; bias and z optional.
+void run_epilogue(const MatrixMultiplyParams& p, const float* bias, const float* z, float* y, int64_t rows,
+                  int64_t n) {
+  const ActivationParams act = p.activation;
+  const bool has_act = p.has_activation;
+  parallel_for(rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(n, 1)), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r) {
+      float* yr = y + r * n;
+      const float* zr = z ? z + r * n : nullptr;
+      for (int64_t j = 0; j < n; ++j) {
+        float v = yr[j];
+        if (bias) v += bias[j];
+        if (zr) v += zr[j];
+        yr[j] = has_act ? pw::activation<float>(act.type, v, act.alpha, act.beta) : v;
+      }
+    }
+  });
+}
+
 class MatmulKernel : public Kernel {
  public:
-  explicit MatmulKernel(const MatrixMultiplyLayer& layer) {
+  MatmulKernel(const MatrixMultiplyLayer& layer, bool residual) : residual_(residual) {
     // A detached copy for the shape rule, so the kernel does not depend on the network's lifetime.
     layer_.p = layer.p;
     layer_.set_name(layer.name());
+    bias_ = layer.p.bias.to_float();
+    dnn_name_ = "onednn_matmul" + epilogue_suffix(layer.p, residual);
+    ref_name_ = "ref_matmul" + epilogue_suffix(layer.p, residual);
   }
   void reshape(const std::vector<TensorDesc>& in, const std::vector<TensorDesc>&) override {
     g_ = layer_.geometry(in[0].dims, in[1].dims);
@@ -119,17 +152,23 @@ class MatmulKernel : public Kernel {
     const float* x1 = a.in[1].as<float>();
     float* y = a.out[0].as<float>();
 #ifdef T2T_WITH_ONEDNN
-    if (use_dnn_) {
+    if (use_dnn_)
       prim_.run({const_cast<float*>(x0), const_cast<float*>(x1), y}, nullptr);  // dense layouts: no scratch
-      return;
-    }
+    else
 #endif
-    ref_matmul(g_, x0, x1, y);
+      ref_matmul(g_, x0, x1, y);
+    const float* z = residual_ ? a.in[2].as<float>() : nullptr;
+    if (!bias_.empty() || z || layer_.p.has_activation)
+      run_epilogue(layer_.p, bias_.empty() ? nullptr : bias_.data(), z, y,
+                   a.out[0].numel() / std::max<int64_t>(g_.n, 1), g_.n);
   }
-  const char* impl_name() const override { return use_dnn_ ? "onednn_matmul" : "ref_matmul"; }
+  const char* impl_name() const override { return use_dnn_ ? dnn_name_.c_str() : ref_name_.c_str(); }
 
  private:
   MatrixMultiplyLayer layer_;
+  bool residual_;
+  std::vector<float> bias_;  // empty when there is none
+  std::string dnn_name_, ref_name_;  // implementation names with the epilogue's parts
   MatrixMultiplyGeometry g_;
   bool use_dnn_ = false;
 #ifdef T2T_WITH_ONEDNN
@@ -141,11 +180,12 @@ class MatmulKernel : public Kernel {
 
 std::unique_ptr<Kernel> make_MatrixMultiply(const MatrixMultiplyLayer& l, const std::vector<TensorDesc>& in,
                                             const std::vector<TensorDesc>&, std::string* why) {
-  if (in[0].dtype != DataType::kFLOAT || in[1].dtype != DataType::kFLOAT) {
-    *why = std::string("matrix multiply on ") + dtype_name(in[0].dtype) + " is not implemented on the CPU";
-    return nullptr;
-  }
-  return std::make_unique<MatmulKernel>(l);
+  for (const TensorDesc& d : in)
+    if (d.dtype != DataType::kFLOAT) {
+      *why = std::string("matrix multiply on ") + dtype_name(d.dtype) + " is not implemented on the CPU";
+      return nullptr;
+    }
+  return std::make_unique<MatmulKernel>(l, in.size() > 2);
 }
 
 }  // namespace torch2trt::cpu

@@ -1,7 +1,12 @@
 // CUDA matrix multiply through cuBLASLt: batched with strides, broadcast batch dimensions, transposes and
 // vectors. float32 computes in float32 (no TF32); float16/bfloat16 accumulate in float32.
+// The fused epilogue y = act(A x B + bias + z) runs inside the GEMM where cuBLASLt can: the bias through its
+// BIAS epilogues, z as its C matrix with beta = 1, ReLU and the tanh GELU through RELU_BIAS / GELU_BIAS.
+// Other activations (GELU_ERF, which cuBLASLt's tanh-form GELU would not match, SIGMOID, ...) run in one
+// small kernel over y after the GEMM.
 #include <cstring>
 
+#include "backends/common/pointwise_math.h"
 #include "backends/cuda/cuda_device.cuh"
 #include "backends/cuda/cuda_kernels.h"
 
@@ -46,13 +51,50 @@ struct Preference {
   ~Preference() { cublasLtMatmulPreferenceDestroy(d); }
 };
 
+// The part of the epilogue that runs after the GEMM, in one pass over y (n columns):
+// y = act((product ? y : 0) + bias[col] + z), each part optional.
+struct PostOps {
+  bool product = true;  // false when there is no product to read (k = 0: the sum is empty)
+  bool has_act = false;
+  ActivationParams act;
+};
+
+template <class T>
+__global__ void matmul_epilogue(T* y, const T* __restrict__ bias, const T* __restrict__ z, PostOps e, int64_t total,
+                                int64_t n) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    float v = e.product ? to_float(y[i]) : 0.f;
+    if (bias) v += to_float(bias[i % n]);
+    if (z) v += to_float(z[i]);
+    if (e.has_act) v = pw::activation<float>(e.act.type, v, e.act.alpha, e.act.beta);
+    y[i] = from_float<T>(v);
+  }
+}
+
+// The cuBLASLt epilogue computing act(x + bias) for the fused activation, or DEFAULT when cuBLASLt has no
+// exact equivalent (the activation then runs in matmul_epilogue). cuBLASLt's GELU is the tanh form.
+cublasLtEpilogue_t lt_epilogue(const MatrixMultiplyParams& p) {
+  const bool bias = !p.bias.empty();
+  if (p.has_activation && p.activation.type == ActivationType::kRELU)
+    return bias ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_RELU;
+  if (p.has_activation && p.activation.type == ActivationType::kGELU_TANH)
+    return bias ? CUBLASLT_EPILOGUE_GELU_BIAS : CUBLASLT_EPILOGUE_GELU;
+  return bias ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_DEFAULT;
+}
+
 // Row-major C (m x n) = A (m x k) x B (k x n) is column-major C^T = B^T x A^T: cuBLASLt's "A" is our B
 // and its "B" our A, both read in their stored (row-major) form as column-major matrices.
 class MatmulKernel : public Kernel {
  public:
-  MatmulKernel(const MatrixMultiplyLayer& layer, DataType dt) : dt_(dt) {
+  MatmulKernel(const MatrixMultiplyLayer& layer, DataType dt, bool residual) : dt_(dt), residual_(residual) {
     layer_.p = layer.p;
     layer_.set_name(layer.name());
+    base_name_ = "cublaslt_matmul";
+    if (!layer.p.bias.empty()) base_name_ += "+bias";
+    if (residual) base_name_ += "+residual";
+    if (layer.p.has_activation) base_name_ += std::string("+") + activation_type_name(layer.p.activation.type);
+    name_ = base_name_;
   }
   void reshape(const std::vector<TensorDesc>& in, const std::vector<TensorDesc>&) override {
     g_ = layer_.geometry(in[0].dims, in[1].dims);
@@ -91,7 +133,15 @@ class MatmulKernel : public Kernel {
     for (int d = 0; d < r; ++d) outer_count_ *= outer_.dims[d];
     if (inner_batch_ > INT32_MAX) throw Unsupported("matrix multiply: batch of " + std::to_string(inner_batch_) + " exceeds cuBLASLt's limit");
     k_zero_ = k == 0;
-    if (k_zero_ || rows_ == 0 || n == 0) return;
+    n_ = n;
+    if (!layer_.p.bias.empty() && !bias_.get()) upload_bias();
+    if (k_zero_ || rows_ == 0 || n == 0) {  // nothing for cuBLASLt: drop the descriptor of earlier shapes
+      desc_.reset();
+      post_bias_ = post_act_ = false;
+      const bool any = !layer_.p.bias.empty() || residual_ || layer_.p.has_activation;
+      name_ = base_name_ + (k_zero_ && any ? "+epilogue_kernel" : "");
+      return;
+    }
 
     cudaDataType_t t = lt_type(dt_);
     desc_ = std::make_unique<MatmulDesc>();
@@ -111,11 +161,26 @@ class MatmulKernel : public Kernel {
     bool strides_aligned = true;
     for (int j = 0; j < 3; ++j)
       strides_aligned = strides_aligned && (inner_batch_ == 1 || (inner_stride_[j] * dtype_size(dt_)) % 16 == 0);
+    // The epilogue changes the heuristic's answer, so it is set before asking. Should cuBLASLt have no
+    // algorithm with it, the GEMM runs plain and matmul_epilogue adds the bias and the activation instead.
+    set_epilogue(lt_epilogue(layer_.p));
     aligned_ok_ = strides_aligned && pick(16, &aligned_);
-    if (!pick(static_cast<uint32_t>(dtype_size(dt_)), &unaligned_))
+    bool found = pick(static_cast<uint32_t>(dtype_size(dt_)), &unaligned_);
+    if (!found && epilogue_ != CUBLASLT_EPILOGUE_DEFAULT) {
+      set_epilogue(CUBLASLT_EPILOGUE_DEFAULT);
+      aligned_ok_ = strides_aligned && pick(16, &aligned_);
+      found = pick(static_cast<uint32_t>(dtype_size(dt_)), &unaligned_);
+    }
+    if (!found)
       throw Unsupported("matrix multiply '" + layer_.name() + "': cuBLASLt has no algorithm for m=" +
                         std::to_string(rows_) + " n=" + std::to_string(n) + " k=" + std::to_string(k) + " (" +
                         dtype_name(dt_) + ")");
+    // What the cuBLASLt epilogue does not cover runs in matmul_epilogue after the GEMM.
+    post_bias_ = !layer_.p.bias.empty() && epilogue_ == CUBLASLT_EPILOGUE_DEFAULT;
+    post_act_ = layer_.p.has_activation && epilogue_ != CUBLASLT_EPILOGUE_RELU &&
+                epilogue_ != CUBLASLT_EPILOGUE_RELU_BIAS && epilogue_ != CUBLASLT_EPILOGUE_GELU &&
+                epilogue_ != CUBLASLT_EPILOGUE_GELU_BIAS;
+    name_ = base_name_ + (post_bias_ || post_act_ ? "+epilogue_kernel" : "");
   }
   size_t workspace_size() const override { return k_zero_ ? 0 : kLtWorkspace; }
   void run(const KernelArgs& a) override {
@@ -124,29 +189,82 @@ class MatmulKernel : public Kernel {
     auto* A = static_cast<const uint8_t*>(a.in[0].data);
     auto* B = static_cast<const uint8_t*>(a.in[1].data);
     auto* C = static_cast<uint8_t*>(a.out[0].data);
-    if (k_zero_) {  // an empty sum: zeros (cuBLASLt refuses k = 0)
-      T2T_CUDA_CHECK(cudaMemsetAsync(C, 0, static_cast<size_t>(a.out[0].numel()) * es, s));
+    auto* Z = residual_ ? static_cast<const uint8_t*>(a.in[2].data) : nullptr;
+    const int64_t total = a.out[0].numel();
+    if (k_zero_) {  // an empty sum (cuBLASLt refuses k = 0): zeros, or act(bias + z)
+      if (!layer_.p.bias.empty() || Z || layer_.p.has_activation)
+        post_ops(C, Z, /*product=*/false, /*bias=*/true, layer_.p.has_activation, total, s);
+      else
+        T2T_CUDA_CHECK(cudaMemsetAsync(C, 0, static_cast<size_t>(total) * es, s));
       return;
     }
     if (!desc_) return;
+    // z enters as cuBLASLt's C matrix: D = A x B + 1 * z (C and D share one layout, z being dense like y).
     const float one = 1.f, zero = 0.f;
+    const float* beta = Z ? &one : &zero;
     cublasLtHandle_t h = cublaslt_handle();
     for (int64_t o = 0; o < outer_count_; ++o) {
       int64_t off[3];
       outer_.get(o, off);
       const void* pa = A + off[0] * es;
       const void* pb = B + off[1] * es;
-      void* pc = C + off[2] * es;
+      void* pd = C + off[2] * es;
+      const void* pc = Z ? static_cast<const void*>(Z + off[2] * es) : pd;
       bool aligned = aligned_ok_ && ((reinterpret_cast<uintptr_t>(pa) | reinterpret_cast<uintptr_t>(pb) |
-                                      reinterpret_cast<uintptr_t>(pc)) % 16 == 0);
+                                      reinterpret_cast<uintptr_t>(pc) | reinterpret_cast<uintptr_t>(pd)) % 16 == 0);
       const cublasLtMatmulAlgo_t* algo = aligned ? &aligned_ : &unaligned_;
-      T2T_CUBLAS_CHECK(cublasLtMatmul(h, desc_->d, &one, pb, a_.d, pa, b_.d, &zero, pc, c_.d, pc, c_.d, algo,
+      T2T_CUBLAS_CHECK(cublasLtMatmul(h, desc_->d, &one, pb, a_.d, pa, b_.d, beta, pc, c_.d, pd, c_.d, algo,
                                       a.workspace, kLtWorkspace, s));
     }
+    if (post_bias_ || post_act_) post_ops(C, nullptr, /*product=*/true, post_bias_, post_act_, total, s);
   }
-  const char* impl_name() const override { return "cublaslt_matmul"; }
+  const char* impl_name() const override { return name_.c_str(); }
 
  private:
+  // Sets the cuBLASLt epilogue (and its bias pointer) on the matmul descriptor.
+  void set_epilogue(cublasLtEpilogue_t e) {
+    epilogue_ = e;
+    T2T_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(desc_->d, CUBLASLT_MATMUL_DESC_EPILOGUE, &e, sizeof(e)));
+    if (e == CUBLASLT_EPILOGUE_DEFAULT || e == CUBLASLT_EPILOGUE_RELU || e == CUBLASLT_EPILOGUE_GELU) return;
+    // The bias is one value per row of cuBLASLt's column-major D, which is n x rows: one per column of our
+    // row-major output, as the layer defines it. Its type is left at the default, D's type (the
+    // documented rule for float, half and bfloat16 outputs), and every batch entry reads the same vector
+    // (CUBLASLT_MATMUL_DESC_BIAS_BATCH_STRIDE defaults to 0).
+    const void* bias = bias_.get();
+    T2T_CUBLAS_CHECK(
+        cublasLtMatmulDescSetAttribute(desc_->d, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)));
+  }
+
+  // The bias in the output type, as cuBLASLt's epilogue reads it (matmul_epilogue reads the same buffer).
+  void upload_bias() {
+    std::vector<float> b = layer_.p.bias.to_float();
+    if (dt_ == DataType::kFLOAT) {
+      bias_.upload(b.data(), b.size() * sizeof(float));
+      return;
+    }
+    std::vector<uint16_t> h(b.size());
+    for (size_t i = 0; i < b.size(); ++i) h[i] = dt_ == DataType::kHALF ? float_to_half(b[i]) : float_to_bf16(b[i]);
+    bias_.upload(h.data(), h.size() * sizeof(uint16_t));
+  }
+
+  // y = act((product ? y : 0) + bias + z) over the whole output, in place.
+  void post_ops(uint8_t* y, const uint8_t* z, bool product, bool with_bias, bool with_act, int64_t total,
+                cudaStream_t s) {
+    if (total <= 0) return;
+    PostOps e;
+    e.product = product;
+    e.has_act = with_act;
+    e.act = layer_.p.activation;
+    const int64_t n = std::max<int64_t>(n_, 1);
+    dispatch_float(dt_, [&](auto tag) {
+      using T = decltype(tag);
+      const T* bias = with_bias && bias_.get() ? bias_.as<T>() : nullptr;
+      matmul_epilogue<T><<<grid_1d(total), kBlock, 0, s>>>(reinterpret_cast<T*>(y), bias,
+                                                           reinterpret_cast<const T*>(z), e, total, n);
+    });
+    check_launch("matmul_epilogue");
+  }
+
   bool pick(uint32_t alignment, cublasLtMatmulAlgo_t* algo) {
     Preference pref;
     size_t ws = kLtWorkspace;
@@ -165,7 +283,13 @@ class MatmulKernel : public Kernel {
 
   MatrixMultiplyLayer layer_;
   DataType dt_;
+  bool residual_;                // input 2 (z) is present
   MatrixMultiplyGeometry g_;
+  int64_t n_ = 1;                // output columns
+  DeviceBuffer bias_;            // the bias in dt_, when there is one
+  cublasLtEpilogue_t epilogue_ = CUBLASLT_EPILOGUE_DEFAULT;
+  bool post_bias_ = false, post_act_ = false;  // left to matmul_epilogue after the GEMM
+  std::string base_name_, name_;  // impl_name(): the epilogue's parts, "+epilogue_kernel" when one runs
   int64_t rows_ = 0;             // m, or batch * m when the batch is folded into the rows
   int64_t inner_batch_ = 1;      // cuBLASLt's batch count
   int64_t inner_stride_[3] = {}; // its strides for A, B, C (elements)
@@ -182,8 +306,9 @@ class MatmulKernel : public Kernel {
 
 std::unique_ptr<Kernel> make_MatrixMultiply(const MatrixMultiplyLayer& l, const std::vector<TensorDesc>& in,
                                             const std::vector<TensorDesc>&, std::string* why) {
-  if (!is_float_type(in[0].dtype)) return unsupported(why, "MatrixMultiply on " + dt(in[0].dtype));
-  return std::make_unique<MatmulKernel>(l, in[0].dtype);
+  for (const TensorDesc& d : in)
+    if (!is_float_type(d.dtype)) return unsupported(why, "MatrixMultiply on " + dt(d.dtype));
+  return std::make_unique<MatmulKernel>(l, in[0].dtype, in.size() > 2);
 }
 
 }  // namespace torch2trt::gpu

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "cpu_paths.h"
 
 namespace t2t_test {
@@ -94,6 +97,236 @@ TEST(MatrixMultiply, MatchesReference) {
   for (DataType dt : {DataType::kFLOAT, DataType::kHALF})
     for (auto& s : specs()) run_case(s, dt);
   run_case(specs()[7], DataType::kBF16);
+}
+
+// ---- the fused epilogue, y = act(op0(A) x op1(B) + bias + z), as fuse_matmul_epilogue leaves it ----
+
+using A = ActivationType;
+
+struct Epilogue {
+  std::string name;
+  bool bias = false, residual = false, has_act = false;
+  ActivationParams act;
+};
+
+// float64 references of the activations the epilogue cases use.
+double act_ref(double v, const ActivationParams& a) {
+  switch (a.type) {
+    case A::kRELU: return v < 0 ? 0.0 : v;  // NaN stays NaN
+    case A::kSIGMOID: return 1.0 / (1.0 + std::exp(-v));
+    case A::kLEAKY_RELU: return v >= 0 ? v : a.alpha * v;
+    case A::kCLIP: return std::min<double>(std::max<double>(v, a.alpha), a.beta);
+    case A::kGELU_ERF: return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
+    case A::kGELU_TANH: return 0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
+    default: return std::nan("");
+  }
+}
+
+// The output's dims for a spec (what the layer's shape rule must give).
+Dims out_dims(const MatmulSpec& s) {
+  HostTensor a, b;
+  a.dims = Dims::from(s.a);
+  b.dims = Dims::from(s.b);
+  a.v.assign(a.numel(), 0.0);
+  b.v.assign(b.numel(), 0.0);
+  return ref_matmul(s, a, b).dims;
+}
+
+// Adds a matrix multiply carrying an epilogue (the builder's pass is the only producer of such layers).
+MatrixMultiplyLayer* add_fused(Network& n, Tensor* a, Op op0, Tensor* b, Op op1, const Weights& bias, Tensor* z,
+                               bool has_act, ActivationParams act) {
+  auto l = std::make_unique<MatrixMultiplyLayer>();
+  l->p.op0 = op0;
+  l->p.op1 = op1;
+  l->p.bias = bias;
+  l->p.has_activation = has_act;
+  l->p.activation = act;
+  std::vector<Tensor*> in{a, b};
+  if (z) in.push_back(z);
+  return n.add(std::move(l), in, "add_matrix_multiply");
+}
+
+void run_fused_case(const MatmulSpec& s, const Epilogue& e, DataType dt, std::vector<std::vector<double>> fixed = {}) {
+  const Dims od = out_dims(s);
+  const int64_t n = od.d[od.nb_dims - 1];
+  std::vector<float> bias;
+  if (e.bias)
+    for (double v : random_values(n, DataType::kFLOAT, -1, 1)) bias.push_back(static_cast<float>(v));
+  OpCase c;
+  c.variant = s.name + "_" + e.name + "_" + dtype_name(dt);
+  c.inputs = {{dt, Dims::from(s.a)}, {dt, Dims::from(s.b)}};
+  if (e.residual) c.inputs.push_back({dt, od});
+  c.fixed = std::move(fixed);
+  c.build = [s, e, bias](Network& net, const std::vector<Tensor*>& in) {
+    Weights w = bias.empty() ? Weights() : Weights::f32(bias);
+    auto* l = add_fused(net, in[0], s.op0, in[1], s.op1, w, e.residual ? in[2] : nullptr, e.has_act, e.act);
+    return std::vector<Tensor*>{l->output(0)};
+  };
+  c.reference = [s, e, bias, n](const std::vector<HostTensor>& in) {
+    HostTensor y = ref_matmul(s, in[0], in[1]);
+    for (size_t i = 0; i < y.v.size(); ++i) {
+      double v = y.v[i];
+      if (!bias.empty()) v += bias[i % n];
+      if (e.residual) v += in[2].v[i];
+      y.v[i] = e.has_act ? act_ref(v, e.act) : v;
+    }
+    return std::vector<HostTensor>{y};
+  };
+  check_op_all_paths(LayerKind::kMatrixMultiply, c);
+}
+
+std::vector<Epilogue> epilogues() {
+  return {
+      {"bias", true, false, false, {}},
+      {"residual", false, true, false, {}},
+      {"bias_residual", true, true, false, {}},
+      {"relu", false, false, true, {A::kRELU, 0, 0}},
+      {"bias_relu", true, false, true, {A::kRELU, 0, 0}},
+      {"bias_residual_relu", true, true, true, {A::kRELU, 0, 0}},
+      {"bias_gelu_erf", true, false, true, {A::kGELU_ERF, 0, 0}},
+      {"bias_residual_gelu_erf", true, true, true, {A::kGELU_ERF, 0, 0}},
+      {"gelu_tanh", false, false, true, {A::kGELU_TANH, 0, 0}},
+      {"bias_gelu_tanh", true, false, true, {A::kGELU_TANH, 0, 0}},
+      {"bias_residual_gelu_tanh", true, true, true, {A::kGELU_TANH, 0, 0}},
+      {"sigmoid", false, false, true, {A::kSIGMOID, 0, 0}},
+      {"bias_residual_sigmoid", true, true, true, {A::kSIGMOID, 0, 0}},
+      {"bias_leaky_relu", true, false, true, {A::kLEAKY_RELU, 0.1f, 0}},
+      {"residual_clip", false, true, true, {A::kCLIP, -0.5f, 0.7f}},
+  };
+}
+
+std::vector<MatmulSpec> fused_specs() {
+  return {
+      {"2d", {7, 5}, {5, 9}},
+      {"2d_transpose0", {5, 7}, {5, 9}, Op::kTRANSPOSE},
+      {"2d_transpose_both", {5, 7}, {9, 5}, Op::kTRANSPOSE, Op::kTRANSPOSE},
+      {"linear_like", {2, 8, 16}, {1, 12, 16}, Op::kNONE, Op::kTRANSPOSE},  // the batch folds into the rows
+      {"batched3d", {4, 6, 8}, {4, 8, 3}},
+      {"broadcast_both", {2, 1, 6, 5}, {1, 3, 5, 4}},
+      {"large_k", {3, 257}, {257, 33}},
+  };
+}
+
+TEST(MatrixMultiplyEpilogue, MatchesReference) {
+  for (DataType dt : {DataType::kFLOAT, DataType::kHALF, DataType::kBF16})
+    for (const MatmulSpec& s : fused_specs())
+      for (const Epilogue& e : epilogues()) run_fused_case(s, e, dt);
+}
+
+// An empty reduction (k = 0): the product is zero, the output act(bias + z).
+TEST(MatrixMultiplyEpilogue, EmptyReduction) {
+  MatmulSpec s{"k0", {3, 0}, {0, 4}};
+  for (DataType dt : {DataType::kFLOAT, DataType::kHALF})
+    for (const Epilogue& e : epilogues()) run_fused_case(s, e, dt);
+}
+
+// torch.relu keeps NaN; so must the fused ReLU, whichever unit applies it (the NaN row of A makes a NaN row).
+TEST(MatrixMultiplyEpilogue, ReluKeepsNan) {
+  MatmulSpec s{"nan_row", {4, 6}, {6, 8}};
+  std::vector<double> a = random_values(24, DataType::kFLOAT, -1, 1);
+  a[7] = std::numeric_limits<double>::quiet_NaN();  // row 1
+  for (DataType dt : {DataType::kFLOAT, DataType::kHALF}) {
+    run_fused_case(s, {"bias_relu", true, false, true, {A::kRELU, 0, 0}}, dt, {a, {}});
+    run_fused_case(s, {"relu", false, false, true, {A::kRELU, 0, 0}}, dt, {a, {}});
+  }
+}
+
+// Extents given at run time: the residual's shape is checked against the output's once both are known.
+TEST(MatrixMultiplyEpilogue, RuntimeShapes) {
+  for (bool ref : cpu_paths()) {
+    ForceReference f(ref);
+    Network net;
+    Tensor* a = net.add_input("a", DataType::kFLOAT, Dims{-1, -1, 4});
+    Tensor* b = net.add_input("b", DataType::kFLOAT, Dims{1, 4, 5});
+    Tensor* z = net.add_input("z", DataType::kFLOAT, Dims{-1, -1, 5});
+    const std::vector<float> bias = {0.5f, -0.25f, 1.f, 0.f, -1.f};
+    auto* l = add_fused(net, a, Op::kNONE, b, Op::kNONE, Weights::f32(bias), z, true, {A::kRELU, 0, 0});
+    EXPECT_EQ(l->output(0)->dims(), (Dims{-1, -1, 5}));
+    l->output(0)->set_name("y");
+    net.mark_output(l->output(0));
+    auto bytes = Builder().build_serialized(net, BuilderConfig());
+    auto engine = Engine::deserialize(bytes.data(), bytes.size());
+    auto ctx = engine->create_execution_context();
+    std::vector<float> fb(20);
+    for (size_t i = 0; i < fb.size(); ++i) fb[i] = static_cast<float>(random_values(1, DataType::kFLOAT, -1, 1)[0]);
+    for (auto lead : std::vector<std::pair<int64_t, int64_t>>{{2, 3}, {3, 7}}) {
+      MatmulSpec s{"dyn", {lead.first, lead.second, 4}, {1, 4, 5}};
+      HostTensor ha, hb;
+      ha.dims = Dims::from(s.a);
+      hb.dims = Dims::from(s.b);
+      ha.v = random_values(ha.numel(), DataType::kFLOAT, -1, 1);
+      hb.v.assign(fb.begin(), fb.end());
+      HostTensor want = ref_matmul(s, ha, hb);
+      std::vector<double> zv = random_values(want.numel(), DataType::kFLOAT, -1, 1);
+      for (size_t i = 0; i < want.v.size(); ++i) want.v[i] = std::max(0.0, want.v[i] + bias[i % 5] + zv[i]);
+      ctx->set_input_shape("a", ha.dims);
+      ctx->set_input_shape("b", hb.dims);
+      ctx->set_input_shape("z", want.dims);
+      ASSERT_EQ(ctx->tensor_shape("y"), want.dims);
+      std::vector<float> fa(ha.v.begin(), ha.v.end()), fz(zv.begin(), zv.end()), y(static_cast<size_t>(want.numel()));
+      ctx->set_tensor_address("a", fa.data());
+      ctx->set_tensor_address("b", fb.data());
+      ctx->set_tensor_address("z", fz.data());
+      ctx->set_tensor_address("y", y.data());
+      ctx->enqueue(nullptr);
+      for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], want.v[i], 1e-5) << i;
+    }
+    // A residual whose run-time shape is not the output's is refused, naming it.
+    ctx->set_input_shape("a", Dims{2, 3, 4});
+    try {
+      ctx->set_input_shape("z", Dims{2, 1, 5});
+      ctx->tensor_shape("y");
+      ADD_FAILURE() << "a residual of another shape than the output must be refused";
+    } catch (const RuntimeFailure& e) {
+      std::string m = e.what();
+      EXPECT_NE(m.find("residual"), std::string::npos) << m;
+      EXPECT_NE(m.find("(2, 3, 5)"), std::string::npos) << m;
+    }
+  }
+}
+
+TEST(MatrixMultiplyEpilogue, ImplementationNamesTheEpilogue) {
+  Network net;
+  Tensor* a = net.add_input("a", DataType::kFLOAT, Dims{4, 6});
+  Tensor* b = net.add_input("b", DataType::kFLOAT, Dims{6, 3});
+  Tensor* z = net.add_input("z", DataType::kFLOAT, Dims{4, 3});
+  auto* l = add_fused(net, a, Op::kNONE, b, Op::kNONE, Weights::f32({1, 2, 3}), z, true, {A::kGELU_ERF, 0, 0});
+  l->output(0)->set_name("y");
+  net.mark_output(l->output(0));
+  std::string impl = cpu_impl_of(net, 0);
+  EXPECT_NE(impl.find("matmul+bias+residual+GELU_ERF"), std::string::npos) << impl;
+}
+
+TEST(MatrixMultiplyEpilogue, ErrorsNameTheArgument) {
+  Network n;
+  Tensor* a = n.add_input("a", DataType::kFLOAT, Dims{2, 3, 4});
+  Tensor* b = n.add_input("b", DataType::kFLOAT, Dims{2, 4, 6});
+  Tensor* z = n.add_input("z", DataType::kFLOAT, Dims{2, 3, 6});
+  Tensor* zbad = n.add_input("zbad", DataType::kFLOAT, Dims{2, 1, 6});
+  Tensor* zhalf = n.add_input("zhalf", DataType::kHALF, Dims{2, 3, 6});
+  // A matmul of a and b with the given epilogue.
+  auto fused = [&](const Weights& bias, Tensor* z, bool has_act, ActivationParams act) {
+    return add_fused(n, a, Op::kNONE, b, Op::kNONE, bias, z, has_act, act);
+  };
+  const ActivationParams none{};
+  expect_invalid([&] { fused(Weights::f32({1, 2, 3}), nullptr, false, none); },
+                 {"bias", "N = 6", "(2, 3, 6)", "got 3"});
+  int32_t ints[6] = {};
+  expect_invalid([&] { fused(Weights(DataType::kINT32, ints, 6), nullptr, false, none); }, {"bias", "int32"});
+  expect_invalid([&] { fused(Weights(), zbad, false, none); }, {"residual", "(2, 3, 6)", "(2, 1, 6)"});
+  expect_invalid([&] { fused(Weights(), zhalf, false, none); }, {"residual", "float16", "float32"});
+  expect_invalid([&] { fused(Weights(), nullptr, true, {static_cast<A>(99), 0, 0}); }, {"activation", "99"});
+  expect_invalid([&] { fused(Weights(), nullptr, true, {A::kSOFTPLUS, 0, 20}); }, {"activation", "SOFTPLUS"});
+  EXPECT_EQ(n.num_layers(), 0);
+  // A valid fused layer: a rejected change of its residual is undone, as is one of op1 that changes N.
+  auto* l = fused(Weights::f32({1, 2, 3, 4, 5, 6}), z, true, {A::kRELU, 0, 0});
+  expect_invalid([&] { l->set_input(2, zbad); }, {"residual"});
+  EXPECT_EQ(l->input(2), z);
+  Tensor* b5 = n.add_input("b5", DataType::kFLOAT, Dims{2, 4, 5});
+  expect_invalid([&] { l->set_input(1, b5); }, {"bias", "N = 5"});
+  EXPECT_EQ(l->input(1), b);
+  Tensor* extra = n.add_input("extra", DataType::kFLOAT, Dims{2, 3, 6});
+  expect_invalid([&] { l->set_input(3, extra); }, {"inputs", "got 4"});
 }
 
 TEST(MatrixMultiply, ImplementationChoice) {
