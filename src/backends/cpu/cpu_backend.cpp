@@ -101,6 +101,9 @@ class HalfAdapter : public Kernel {
     }
   }
   const char* impl_name() const override { return inner_->impl_name(); }
+  // A reshape moves no bytes whatever their type; a constant's bytes are the inner kernel's float copy, so
+  // constant_output is not forwarded.
+  bool output_aliases_input() const override { return inner_->output_aliases_input(); }
 
  private:
   static size_t align(int64_t n) { return (static_cast<size_t>(n) + 63) & ~size_t(63); }

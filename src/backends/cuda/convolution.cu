@@ -107,6 +107,40 @@ __global__ void conv_epilogue(T* y, const T* __restrict__ z, Epilogue e, int64_t
   }
 }
 
+// Depthwise 2-D convolution (one filter per channel), channels-last, epilogue fused: memory-bound, so one
+// pass with neighbouring threads on neighbouring channels (coalesced) beats cuDNN's NHWC depthwise
+// kernels plus a separate epilogue. `wt` is the filter as (taps, C) floats.
+struct DwGeo {
+  int64_t n, c, ih, iw, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;
+};
+
+template <class T>
+__global__ void depthwise_nhwc(DwGeo g, const T* __restrict__ x, const float* __restrict__ wt,
+                               const T* __restrict__ z, Epilogue e, T* __restrict__ y) {
+  const int64_t total = g.n * g.oh * g.ow * g.c;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    int64_t ch = i % g.c, t = i / g.c;
+    int64_t ox = t % g.ow;
+    t /= g.ow;
+    int64_t oy = t % g.oh, n = t / g.oh;
+    float acc = e.bias ? e.bias[ch] : 0.f;
+    const T* xn = x + n * g.ih * g.iw * g.c + ch;
+    for (int64_t a = 0; a < g.kh; ++a) {
+      int64_t yy = oy * g.sh - g.ph + a * g.dh;
+      if (yy < 0 || yy >= g.ih) continue;
+      for (int64_t b = 0; b < g.kw; ++b) {
+        int64_t xx = ox * g.sw - g.pw + b * g.dw;
+        if (xx < 0 || xx >= g.iw) continue;
+        acc += to_float(xn[(yy * g.iw + xx) * g.c]) * wt[(a * g.kw + b) * g.c + ch];
+      }
+    }
+    if (z) acc += to_float(z[i]);
+    if (e.has_act) acc = pw::activation<float>(e.act.type, acc, e.act.alpha, e.act.beta);
+    y[i] = from_float<T>(acc);
+  }
+}
+
 // Input position feeding output position o through tap k of a transposed window, or -1.
 __device__ __forceinline__ int64_t deconv_source(int64_t o, int64_t k, int64_t stride, int64_t pad, int64_t dil,
                                                  int64_t in) {
@@ -354,8 +388,14 @@ class ConvKernel : public Kernel {
     use_cudnn_ = false;
 #ifdef T2T_WITH_CUDNN
     plan_ = std::make_unique<CudnnPlan>();
+    depthwise_ = cl_ && g_.nsp == 2 && g_.groups == g_.in_channels && g_.groups == g_.out_channels;
+    if (depthwise_) {
+      if (!w_taps_.get()) upload_taps();
+      return;
+    }
     use_cudnn_ = plan_cudnn(g_, transposed_, dt_, cl_, plan_.get());
     if (use_cudnn_ && cl_ && !w_nhwc_.get()) upload_nhwc();
+    plan_fused();
 #endif
   }
   size_t workspace_size() const override {
@@ -374,6 +414,11 @@ class ConvKernel : public Kernel {
       const T* w = w_.as<const T>();
       const T* z = a.in.size() > 1 ? a.in[1].as<const T>() : nullptr;
 #ifdef T2T_WITH_CUDNN
+      if (depthwise_) {
+        run_depthwise<T>(x, bias, z, y, s);
+        return;
+      }
+      if (use_cudnn_ && fused_ && run_fused(x, z, y, a.workspace, s)) return;
       if (use_cudnn_) {
         run_cudnn<T>(x, cl_ ? w_nhwc_.as<const T>() : w, bias, y, a.workspace, s);
         run_epilogue<T>(y, z, bias, s);
@@ -394,6 +439,8 @@ class ConvKernel : public Kernel {
   const char* impl_name() const override {
     // The bias, residual and activation run in one epilogue kernel after cuDNN (see run_epilogue).
 #ifdef T2T_WITH_CUDNN
+    if (depthwise_) return "cuda_depthwise_nhwc";
+    if (use_cudnn_ && fused_) return "cudnn_conv_bias_act_nhwc";
     if (use_cudnn_ && cl_) return "cudnn_conv_nhwc";
 #endif
     if (use_cudnn_) return transposed_ ? "cudnn_deconv" : "cudnn_conv";
@@ -432,6 +479,70 @@ class ConvKernel : public Kernel {
     conv_epilogue<T><<<grid_1d(total), kBlock, 0, s>>>(y, z, e, total, g_.out_channels, sp, cl_);
     check_launch("conv_epilogue");
   }
+
+  // A depthwise filter as (taps, C) floats for depthwise_nhwc.
+  void upload_taps() {
+    std::vector<float> wf = layer_.p.kernel.to_float();
+    const int64_t c = layer_.p.num_output_maps, taps = static_cast<int64_t>(wf.size()) / c;
+    std::vector<float> t(wf.size());
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t j = 0; j < taps; ++j) t[j * c + ch] = wf[ch * taps + j];
+    w_taps_.upload(t.data(), t.size() * sizeof(float));
+  }
+
+  template <class T>
+  void run_depthwise(const T* x, const float* bias, const T* z, T* y, cudaStream_t s) {
+    DwGeo d{g_.batch, g_.in_channels, g_.in[0], g_.in[1], g_.out[0], g_.out[1], g_.kernel[0], g_.kernel[1],
+            g_.stride[0], g_.stride[1], g_.pre[0], g_.pre[1], g_.dilation[0], g_.dilation[1]};
+    Epilogue e;
+    e.bias = bias;
+    e.has_act = layer_.p.has_activation;
+    e.act = layer_.p.activation;
+    int64_t total = d.n * d.oh * d.ow * d.c;
+    depthwise_nhwc<T><<<grid_1d(total), kBlock, 0, s>>>(d, x, w_taps_.as<const float>(), z, e, y);
+    check_launch("depthwise_nhwc");
+  }
+
+  // cuDNN's fused y = act(conv(x) + z + bias) for float16 NHWC with ReLU or no activation (its fused call
+  // takes no other activation, and no activation only with the IMPLICIT_PRECOMP_GEMM algorithm): one
+  // kernel instead of convolution + epilogue. Falls back for good if cuDNN refuses it at the first run.
+  void plan_fused() {
+    fused_ = false;
+#ifdef T2T_WITH_CUDNN
+    const bool relu = layer_.p.has_activation && layer_.p.activation.type == ActivationType::kRELU;
+    if (!cl_ || transposed_ || dt_ != DataType::kHALF || fused_refused_ || plan_->pad_input) return;
+    if (layer_.p.has_activation && !relu) return;
+    if (!relu && plan_->fwd_algo != CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM) return;
+    if (!bias_half_.get()) {
+      std::vector<float> b = layer_.p.bias.empty() ? std::vector<float>(layer_.p.num_output_maps, 0.f)
+                                                   : layer_.p.bias.to_float();
+      std::vector<uint16_t> h(b.size());
+      for (size_t i = 0; i < b.size(); ++i) h[i] = float_to_half(b[i]);
+      bias_half_.upload(h.data(), h.size() * sizeof(uint16_t));
+      std::vector<int> bd = {1, static_cast<int>(layer_.p.num_output_maps), 1, 1};
+      if (g_.nsp == 3) bd.push_back(1);
+      bias_desc_.set(DataType::kHALF, bd);
+      T2T_CUDNN_CHECK(cudnnSetActivationDescriptor(act_desc_.d, relu ? CUDNN_ACTIVATION_RELU : CUDNN_ACTIVATION_IDENTITY,
+                                                   CUDNN_PROPAGATE_NAN, 0.0));
+    }
+    fused_ = true;
+#endif
+  }
+
+#ifdef T2T_WITH_CUDNN
+  template <class T>
+  bool run_fused(const T* x, const T* z, T* y, void* workspace, cudaStream_t s) {
+    CudnnPlan& p = *plan_;
+    const float one = 1.f, zero = 0.f;
+    cudnnStatus_t st = cudnnConvolutionBiasActivationForward(
+        cudnn_handle(s), &one, p.x.d, x, p.w.d, w_nhwc_.get(), p.conv.d, p.fwd_algo, workspace, p.algo_bytes,
+        z ? &one : &zero, p.y.d, z ? static_cast<const void*>(z) : static_cast<const void*>(y), bias_desc_.d,
+        bias_half_.get(), act_desc_.d, p.y.d, y);
+    if (st == CUDNN_STATUS_SUCCESS) return true;
+    fused_ = false, fused_refused_ = true;  // this geometry has no fused kernel: convolution + epilogue from now on
+    return false;
+  }
+#endif
 
   // The kernel in channels-last order (K, *k, C/G) for the NHWC filter descriptor.
   void upload_nhwc() {
@@ -483,6 +594,10 @@ class ConvKernel : public Kernel {
     }
   }
   std::unique_ptr<CudnnPlan> plan_;
+  bool fused_ = false, fused_refused_ = false;
+  DeviceBuffer bias_half_;
+  TensorDescriptor bias_desc_;
+  ActivationDescriptor act_desc_;
 #endif
 
   L layer_;
@@ -492,6 +607,8 @@ class ConvKernel : public Kernel {
   bool uploaded_ = false;
   DeviceBuffer w_, bias_;
   DeviceBuffer w_nhwc_;  // the kernel in channels-last order (K, *k, C/G), for channels-last cuDNN plans
+  DeviceBuffer w_taps_;  // depthwise filters as (taps, C) floats
+  bool depthwise_ = false;
   ConvolutionGeometry g_;
   bool use_cudnn_ = false;
 };

@@ -45,6 +45,8 @@ class OnDevice : public Kernel {
     inner_->run(a);
   }
   const char* impl_name() const override { return inner_->impl_name(); }
+  const void* constant_output() const override { return inner_->constant_output(); }
+  bool output_aliases_input() const override { return inner_->output_aliases_input(); }
 
  private:
   int device_;

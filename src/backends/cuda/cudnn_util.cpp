@@ -60,6 +60,8 @@ cudnnDataType_t cudnn_dtype(DataType t) {
   throw Unsupported(std::string("cuDNN: no data type for ") + dtype_name(t));
 }
 
+ActivationDescriptor::ActivationDescriptor() { T2T_CUDNN_CHECK(cudnnCreateActivationDescriptor(&d)); }
+ActivationDescriptor::~ActivationDescriptor() { cudnnDestroyActivationDescriptor(d); }
 TensorDescriptor::TensorDescriptor() { T2T_CUDNN_CHECK(cudnnCreateTensorDescriptor(&d)); }
 TensorDescriptor::~TensorDescriptor() { cudnnDestroyTensorDescriptor(d); }
 void TensorDescriptor::set(DataType t, const std::vector<int>& dims) {

@@ -44,6 +44,13 @@ struct ConvolutionDescriptor {
   ConvolutionDescriptor(const ConvolutionDescriptor&) = delete;
   ConvolutionDescriptor& operator=(const ConvolutionDescriptor&) = delete;
 };
+struct ActivationDescriptor {
+  cudnnActivationDescriptor_t d = nullptr;
+  ActivationDescriptor();
+  ~ActivationDescriptor();
+  ActivationDescriptor(const ActivationDescriptor&) = delete;
+  ActivationDescriptor& operator=(const ActivationDescriptor&) = delete;
+};
 
 }  // namespace torch2trt::gpu
 #endif
