@@ -9,6 +9,7 @@ int fold_scale_into_convolution(Network& net, const BuilderConfig& config);
 int fuse_gelu(Network& net, const BuilderConfig& config);
 int fuse_layer_norm(Network& net, const BuilderConfig& config);
 int fuse_softmax(Network& net, const BuilderConfig& config);
+int fuse_attention(Network& net, const BuilderConfig& config);
 int fuse_pointwise(Network& net, const BuilderConfig& config);
 int fuse_convolution_epilogue(Network& net, const BuilderConfig& config);
 int fuse_matmul_epilogue(Network& net, const BuilderConfig& config);
@@ -23,6 +24,9 @@ const std::vector<Pass>& builder_passes() {
       {"fuse_gelu", fuse_gelu},
       {"fuse_layer_norm", fuse_layer_norm},
       {"fuse_softmax", fuse_softmax},
+      // After fuse_softmax (it matches SoftMax layers), before the epilogue passes and fuse_pointwise, which
+      // would absorb the scale and mask layers of its pattern.
+      {"fuse_attention", fuse_attention},
       // After fuse_gelu (its activations fuse too), before fuse_pointwise (which would absorb them).
       {"fuse_convolution_epilogue", fuse_convolution_epilogue},
       // Same place for the same reason: bias adds, residual adds and activations after a matmul.

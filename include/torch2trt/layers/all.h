@@ -24,3 +24,4 @@
 #include "torch2trt/layers/cumsum.h"
 #include "torch2trt/layers/plugin.h"
 #include "torch2trt/layers/pointwise.h"
+#include "torch2trt/layers/attention.h"

@@ -1,0 +1,323 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <optional>
+
+#include "harness.h"
+
+namespace t2t_test {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Row-major offset of logical multi-index `idx` in a tensor of dims `d` that broadcasts to it
+// (right-aligned; extents of 1 repeat).
+int64_t offset(const Dims& d, const std::vector<int64_t>& idx) {
+  int64_t off = 0;
+  const int lead = static_cast<int>(idx.size()) - d.nb_dims;
+  for (int j = 0; j < d.nb_dims; ++j) off = off * d.d[j] + (d.d[j] == 1 ? 0 : idx[lead + j]);
+  return off;
+}
+
+// softmax(q kᵀ * scale + mask) v in double, straight from the definition, for either layout.
+HostTensor ref_attention(const std::vector<HostTensor>& in, const AttentionParams& p) {
+  const HostTensor &q = in[0], &k = in[1], &v = in[2];
+  const HostTensor* mask = in.size() > 3 ? &in[3] : nullptr;
+  const int r = q.dims.nb_dims, s = p.heads_interleaved ? r - 3 : r - 2;
+  std::vector<int> pos;  // q's batch dims, in logical order
+  for (int i = 0; i < r - 1; ++i)
+    if (i != s) pos.push_back(i);
+  const int64_t sq = q.dims.d[s], sk = k.dims.d[s], d = q.dims.d[r - 1], dv = v.dims.d[r - 1];
+  HostTensor y;
+  y.dtype = q.dtype;
+  y.dims = q.dims;
+  y.dims.d[r - 1] = dv;
+  y.v.assign(y.numel(), 0.0);
+  int64_t nb = 1;
+  for (int j : pos) nb *= q.dims.d[j];
+  for (int64_t b = 0; b < nb; ++b) {
+    std::vector<int64_t> bi(pos.size());
+    for (int64_t t = b, j = static_cast<int64_t>(pos.size()) - 1; j >= 0; --j) bi[j] = t % q.dims.d[pos[j]], t /= q.dims.d[pos[j]];
+    auto full = [&](int64_t row, int64_t col) {
+      std::vector<int64_t> idx(r);
+      for (size_t j = 0; j < pos.size(); ++j) idx[pos[j]] = bi[j];
+      idx[s] = row;
+      idx[r - 1] = col;
+      return idx;
+    };
+    // The last dim is never broadcast: row bases plus the column index.
+    for (int64_t i = 0; i < sq; ++i) {
+      std::vector<double> sc(sk);
+      double mx = -kInf;
+      const int64_t qb = offset(q.dims, full(i, 0));
+      for (int64_t j = 0; j < sk; ++j) {
+        double dot = 0;
+        const int64_t kb = offset(k.dims, full(j, 0));
+        for (int64_t c = 0; c < d; ++c) dot += q.v[qb + c] * k.v[kb + c];
+        double x = dot * p.scale;
+        if (mask) {
+          std::vector<int64_t> logical = bi;
+          logical.push_back(i);
+          logical.push_back(j);
+          double m = mask->v[offset(mask->dims, logical)];
+          x = mask->dtype == DataType::kBOOL ? (m != 0 ? x : -kInf) : x + m;
+        }
+        if (p.causal && j > i) x = -kInf;
+        sc[j] = x;
+        mx = std::max(mx, x);
+      }
+      std::vector<double> o(dv, 0.0);
+      if (sk > 0 && mx == -kInf) {
+        o.assign(dv, p.zero_empty_rows ? 0.0 : std::nan(""));
+      } else if (sk > 0) {
+        double sum = 0;
+        for (int64_t j = 0; j < sk; ++j) sum += std::exp(sc[j] - mx);
+        for (int64_t j = 0; j < sk; ++j) {
+          double w = std::exp(sc[j] - mx) / sum;
+          const int64_t vb = offset(v.dims, full(j, 0));
+          for (int64_t c = 0; c < dv; ++c) o[c] += w * v.v[vb + c];
+        }
+      }
+      const int64_t yb = offset(y.dims, full(i, 0));
+      for (int64_t c = 0; c < dv; ++c) y.v[yb + c] = o[c];
+    }
+  }
+  return y;
+}
+
+struct Case {
+  std::string name;
+  DataType dt = DataType::kFLOAT;
+  Dims q, k, v;
+  std::optional<Dims> mask;
+  DataType mask_dt = DataType::kFLOAT;  // kFLOAT means "the query's dtype" for float masks
+  AttentionParams p;
+  double lo = -2, hi = 2;
+  std::vector<std::vector<double>> fixed;
+};
+
+void run(const Case& c) {
+  OpCase oc;
+  oc.variant = c.name + "_" + dtype_name(c.dt);
+  oc.inputs = {{c.dt, c.q}, {c.dt, c.k}, {c.dt, c.v}};
+  if (c.mask) oc.inputs.push_back({c.mask_dt == DataType::kBOOL ? DataType::kBOOL : c.dt, *c.mask});
+  oc.lo = c.lo, oc.hi = c.hi;
+  oc.fixed = c.fixed;
+  const AttentionParams p = c.p;
+  const bool has_mask = c.mask.has_value();
+  oc.build = [=](Network& n, const std::vector<Tensor*>& in) {
+    auto* l = add_attention(n, in[0], in[1], in[2], has_mask ? in[3] : nullptr, p);
+    return std::vector<Tensor*>{l->output(0)};
+  };
+  oc.reference = [=](const std::vector<HostTensor>& in) { return std::vector<HostTensor>{ref_attention(in, p)}; };
+  check_op(LayerKind::kAttention, oc);
+}
+
+const DataType kFloatTypes[] = {DataType::kFLOAT, DataType::kHALF, DataType::kBF16};
+
+AttentionParams params(double scale, bool causal = false, bool interleaved = false, bool zero_empty = false) {
+  AttentionParams p;
+  p.scale = static_cast<float>(scale);
+  p.causal = causal;
+  p.heads_interleaved = interleaved;
+  p.zero_empty_rows = zero_empty;
+  return p;
+}
+
+TEST(Attention, BertAndVitShapes) {
+  for (DataType dt : kFloatTypes) {
+    run({"bert_bs1", dt, Dims{1, 12, 128, 64}, Dims{1, 12, 128, 64}, Dims{1, 12, 128, 64}, {}, {}, params(0.125)});
+    // ViT-B/16: 197 tokens, a ragged last tile of every tiling.
+    run({"vit_ragged197", dt, Dims{1, 2, 197, 64}, Dims{1, 2, 197, 64}, Dims{1, 2, 197, 64}, {}, {}, params(0.125)});
+  }
+}
+
+TEST(Attention, HeadSizesAndKeyCounts) {
+  for (DataType dt : kFloatTypes) {
+    run({"d32", dt, Dims{2, 3, 40, 32}, Dims{2, 3, 40, 32}, Dims{2, 3, 40, 32}, {}, {}, params(1 / std::sqrt(32.0))});
+    run({"d128", dt, Dims{1, 2, 70, 128}, Dims{1, 2, 70, 128}, Dims{1, 2, 70, 128}, {}, {}, params(1 / std::sqrt(128.0))});
+    // Sq != Sk, Dv != D, odd sizes (no vector loads): queries fewer and more than the keys.
+    run({"sq5_sk77_dv48", dt, Dims{2, 3, 5, 32}, Dims{2, 3, 77, 32}, Dims{2, 3, 77, 48}, {}, {}, params(0.2)});
+    run({"sq130_sk3_d20_dv12", dt, Dims{1, 2, 130, 20}, Dims{1, 2, 3, 20}, Dims{1, 2, 3, 12}, {}, {}, params(0.3)});
+    run({"d1", dt, Dims{1, 1, 9, 1}, Dims{1, 1, 65, 1}, Dims{1, 1, 65, 1}, {}, {}, params(1.0)});
+  }
+}
+
+TEST(Attention, RanksAndBroadcastBatches) {
+  for (DataType dt : kFloatTypes) {
+    run({"rank2", dt, Dims{17, 16}, Dims{33, 16}, Dims{33, 24}, {}, {}, params(0.25)});
+    run({"rank3", dt, Dims{3, 17, 16}, Dims{3, 20, 16}, Dims{3, 20, 16}, {}, {}, params(0.25)});
+    // Grouped-query attention: key/value heads broadcast over the query heads of a group.
+    run({"gqa_rank5", dt, Dims{2, 2, 3, 10, 32}, Dims{2, 2, 1, 12, 32}, Dims{2, 2, 1, 12, 32}, {}, {}, params(0.18)});
+    run({"k_batch_broadcast", dt, Dims{3, 4, 10, 32}, Dims{1, 4, 12, 32}, Dims{3, 1, 12, 32}, {}, {}, params(0.18)});
+  }
+}
+
+TEST(Attention, FloatMasks) {
+  for (DataType dt : kFloatTypes) {
+    // BERT's extended mask (B, 1, 1, Sk), a (Sq, Sk) mask, a full (B, H, Sq, Sk) mask and a scalar.
+    run({"mask_b11s", dt, Dims{2, 4, 33, 32}, Dims{2, 4, 33, 32}, Dims{2, 4, 33, 32}, Dims{2, 1, 1, 33}, {}, params(0.17)});
+    run({"mask_sqsk", dt, Dims{2, 2, 20, 32}, Dims{2, 2, 70, 32}, Dims{2, 2, 70, 32}, Dims{20, 70}, {}, params(0.17)});
+    run({"mask_full", dt, Dims{2, 2, 20, 32}, Dims{2, 2, 70, 32}, Dims{2, 2, 70, 32}, Dims{2, 2, 20, 70}, {}, params(0.17)});
+    run({"mask_scalar", dt, Dims{1, 2, 20, 32}, Dims{1, 2, 20, 32}, Dims{1, 2, 20, 32}, Dims{1}, {}, params(0.17)});
+  }
+}
+
+// A (1, 1, Sq, Sk) mask that blocks keys j >= limit(i); limit 0 blocks the whole row.
+std::vector<double> blocking_mask(int64_t sq, int64_t sk, bool as_bool, const std::vector<int64_t>& limit) {
+  std::vector<double> m(sq * sk);
+  for (int64_t i = 0; i < sq; ++i)
+    for (int64_t j = 0; j < sk; ++j) {
+      bool ok = j < limit[i % limit.size()];
+      m[i * sk + j] = as_bool ? (ok ? 1 : 0) : (ok ? 0.25 * static_cast<double>(j % 3) : -kInf);
+    }
+  return m;
+}
+
+TEST(Attention, MaskedRowsGiveNanOrZero) {
+  // Rows 0 and 3 (mod 4) may attend to nothing: NaN as softmax of all -inf gives, or 0 with zero_empty_rows.
+  const int64_t sq = 24, sk = 70;
+  const std::vector<int64_t> limit = {0, 5, 70, 0};
+  for (DataType dt : kFloatTypes)
+    for (bool as_bool : {true, false})
+      for (bool zero : {false, true}) {
+        Case c{std::string(as_bool ? "bool" : "float") + "_mask_empty_rows" + (zero ? "_zero" : "_nan"),
+               dt, Dims{1, 2, sq, 32}, Dims{1, 2, sk, 32}, Dims{1, 2, sk, 32}, Dims{1, 1, sq, sk},
+               as_bool ? DataType::kBOOL : DataType::kFLOAT, params(0.2, false, false, zero)};
+        c.fixed = {{}, {}, {}, blocking_mask(sq, sk, as_bool, limit)};
+        run(c);
+      }
+}
+
+TEST(Attention, RandomBoolMask) {
+  for (DataType dt : kFloatTypes)
+    run({"bool_mask_b1qk", dt, Dims{2, 3, 19, 32}, Dims{2, 3, 67, 32}, Dims{2, 3, 67, 32}, Dims{2, 1, 19, 67},
+         DataType::kBOOL, params(0.2, false, false, true)});
+}
+
+TEST(Attention, Causal) {
+  for (DataType dt : kFloatTypes) {
+    run({"causal_square", dt, Dims{1, 2, 130, 64}, Dims{1, 2, 130, 64}, Dims{1, 2, 130, 64}, {}, {}, params(0.125, true)});
+    // Top-left aligned: with Sq < Sk the last queries still miss the last keys; with Sq > Sk later queries see all.
+    run({"causal_sq_lt_sk", dt, Dims{1, 2, 20, 32}, Dims{1, 2, 90, 32}, Dims{1, 2, 90, 32}, {}, {}, params(0.2, true)});
+    run({"causal_sq_gt_sk", dt, Dims{1, 2, 90, 32}, Dims{1, 2, 20, 32}, Dims{1, 2, 20, 32}, {}, {}, params(0.2, true)});
+    run({"causal_and_mask", dt, Dims{2, 2, 40, 32}, Dims{2, 2, 40, 32}, Dims{2, 2, 40, 32}, Dims{2, 1, 1, 40}, {},
+         params(0.2, true)});
+  }
+}
+
+TEST(Attention, HeadsInterleaved) {
+  for (DataType dt : kFloatTypes) {
+    // (B, S, H, D): the tensors before the transposes of a transformer block; the output stays (B, Sq, H, Dv).
+    run({"interleaved_bert", dt, Dims{2, 65, 4, 64}, Dims{2, 65, 4, 64}, Dims{2, 65, 4, 64}, {}, {},
+         params(0.125, false, true)});
+    run({"interleaved_mask_causal", dt, Dims{1, 33, 3, 32}, Dims{1, 50, 3, 32}, Dims{1, 50, 3, 40}, Dims{1, 3, 33, 50},
+         {}, params(0.2, true, true)});
+    run({"interleaved_rank3", dt, Dims{40, 2, 16}, Dims{40, 2, 16}, Dims{40, 2, 16}, {}, {}, params(0.25, false, true)});
+    run({"interleaved_gqa", dt, Dims{2, 21, 4, 32}, Dims{2, 30, 1, 32}, Dims{2, 30, 1, 32}, {}, {},
+         params(0.25, false, true)});
+  }
+}
+
+TEST(Attention, LargeScoresStayFinite) {
+  // Scores in the hundreds: exp overflows unless the row maximum is subtracted.
+  for (DataType dt : kFloatTypes) {
+    Case c{"large_scores", dt, Dims{1, 1, 20, 16}, Dims{1, 1, 40, 16}, Dims{1, 1, 40, 16}, {}, {}, params(1.0)};
+    c.lo = -5, c.hi = 5;
+    run(c);
+  }
+}
+
+TEST(Attention, EmptyKeysGiveZeros) {
+  // Softmax over no keys times a (Sk = 0) value matrix: a sum over nothing, as the unfused matrix multiply gives.
+  run({"no_keys", DataType::kFLOAT, Dims{1, 2, 5, 16}, Dims{1, 2, 0, 16}, Dims{1, 2, 0, 16}, {}, {}, params(0.25)});
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InvalidArgument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+void expect_error(const std::string& m, const std::string& part) {
+  EXPECT_NE(m.find(part), std::string::npos) << "message: " << m << "\nexpected to contain: " << part;
+}
+
+TEST(Attention, ErrorsNameTheArgument) {
+  Network n;
+  auto in = [&](const char* name, DataType t, Dims d) { return n.add_input(name, t, d); };
+  auto* q = in("q", DataType::kFLOAT, Dims{2, 4, 10, 32});
+  auto* k = in("k", DataType::kFLOAT, Dims{2, 4, 12, 32});
+  auto* v = in("v", DataType::kFLOAT, Dims{2, 4, 12, 16});
+  EXPECT_EQ(add_attention(n, q, k, v)->output(0)->dims(), (Dims{2, 4, 10, 16}));
+  auto* qi = in("qi", DataType::kINT32, Dims{2, 4, 10, 32});
+  expect_error(error_of([&] { add_attention(n, qi, k, v); }),
+               "query: attention needs float tensors, got int32; add a cast first");
+  expect_error(error_of([&] { add_attention(n, qi, k, v); }), "add_attention: Attention layer '");
+  auto* kh = in("kh", DataType::kHALF, Dims{2, 4, 12, 32});
+  expect_error(error_of([&] { add_attention(n, q, kh, v); }), "key: dtype float16 differs from the query's float32");
+  auto* k3 = in("k3", DataType::kFLOAT, Dims{8, 12, 32});
+  expect_error(error_of([&] { add_attention(n, q, k3, v); }), "key: rank 3 differs from the query's 4");
+  auto* kd = in("kd", DataType::kFLOAT, Dims{2, 4, 12, 31});
+  expect_error(error_of([&] { add_attention(n, q, kd, v); }),
+               "key: feature size (last dim) differs from the query's: query (2, 4, 10, 32), key (2, 4, 12, 31)");
+  auto* vs = in("vs", DataType::kFLOAT, Dims{2, 4, 13, 16});
+  expect_error(error_of([&] { add_attention(n, q, k, vs); }), "value: key count (dim 2) differs from the key's");
+  auto* kb = in("kb", DataType::kFLOAT, Dims{2, 3, 12, 32});
+  expect_error(error_of([&] { add_attention(n, q, kb, v); }),
+               "key: batch dimension 1 is 3, neither the query's 4 nor 1");
+  auto* q1 = in("q1", DataType::kFLOAT, Dims{1, 4, 10, 32});
+  expect_error(error_of([&] { add_attention(n, q1, k, v); }), "neither the query's 1 nor 1");
+  auto* s = in("s", DataType::kFLOAT, Dims{32});
+  expect_error(error_of([&] { add_attention(n, s, s, s); }), "query: needs rank >= 2 for the layout (..., S, D)");
+  auto* mi = in("mi", DataType::kINT32, Dims{2, 1, 1, 12});
+  expect_error(error_of([&] { add_attention(n, q, k, v, mi); }),
+               "mask: must be bool (true: may attend) or the query's dtype float32 (added to the scores), got int32");
+  auto* mb = in("mb", DataType::kFLOAT, Dims{2, 1, 10, 11});
+  expect_error(error_of([&] { add_attention(n, q, k, v, mb); }),
+               "mask: shape (2, 1, 10, 11) does not broadcast to the scores (2, 4, 10, 12)");
+  auto* m5 = in("m5", DataType::kFLOAT, Dims{1, 2, 1, 1, 12});
+  expect_error(error_of([&] { add_attention(n, q, k, v, m5); }), "mask: rank 5 exceeds the rank of the scores");
+  AttentionParams bad;
+  bad.scale = std::numeric_limits<float>::infinity();
+  expect_error(error_of([&] { add_attention(n, q, k, v, nullptr, bad); }), "scale: must be finite");
+  AttentionParams inter;
+  inter.heads_interleaved = true;
+  auto* r2 = in("r2", DataType::kFLOAT, Dims{10, 32});
+  expect_error(error_of([&] { add_attention(n, r2, r2, r2, nullptr, inter); }),
+               "query: needs rank >= 3 for the layout (..., S, H, D) (heads_interleaved)");
+  // Interleaved, the heads dim is a batch dim and the sequence dim moves: (B, S, H, D).
+  auto* qi4 = in("qi4", DataType::kFLOAT, Dims{2, 10, 4, 32});
+  auto* ki4 = in("ki4", DataType::kFLOAT, Dims{2, 12, 4, 32});
+  auto* mi4 = in("mi4", DataType::kFLOAT, Dims{4, 10, 12});
+  auto* li = add_attention(n, qi4, ki4, ki4, mi4, inter);
+  EXPECT_EQ(li->output(0)->dims(), (Dims{2, 10, 4, 32}));
+  // A parameter change is validated and undone when invalid.
+  auto* l = add_attention(n, q, k, v);
+  l->p.scale = std::nanf("");
+  expect_error(error_of([&] { l->changed([&] { l->p.scale = 1.f; }); }), "scale: must be finite, got nan");
+  EXPECT_EQ(l->p.scale, 1.f);
+  l->p.heads_interleaved = true;  // (2, 4, 10, 32) read as (B, S, H, D): 10 query heads, 12 key heads
+  expect_error(error_of([&] { l->changed([&] { l->p.heads_interleaved = false; }); }), "key: batch dimension 2 is 12");
+  EXPECT_FALSE(l->p.heads_interleaved);
+}
+
+TEST(Attention, MissingInputsAreNamed) {
+  Network n;
+  auto* q = n.add_input("q", DataType::kFLOAT, Dims{1, 2, 4, 8});
+  expect_error(error_of([&] { add_attention(n, q, nullptr, q); }), "key: the input is not set");
+  auto* l = add_attention(n, q, q, q);
+  // An optional mask can be set and removed again.
+  auto* m = n.add_input("m", DataType::kBOOL, Dims{4, 4});
+  l->set_input(3, m);
+  EXPECT_EQ(l->num_inputs(), 4);
+  l->set_input(3, nullptr);
+  EXPECT_EQ(l->output(0)->dims(), (Dims{1, 2, 4, 8}));
+}
+
+}  // namespace
+}  // namespace t2t_test
