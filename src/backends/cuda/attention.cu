@@ -54,13 +54,13 @@ __device__ __forceinline__ void batch_offsets(const Params& a, int64_t b, int64_
 // score then gives NaN, also with zero_empty_rows, as the unfused network.
 __device__ __forceinline__ float max_nan(float a, float b) { return (a != a || a > b) ? a : b; }
 
-// The additive mask term of key j for query i (in the units the kernel works in), -inf where a bool
-// mask forbids the key. `mrow` is the mask's offset of query i.
+// Score s of key j for the query whose mask offset is `mrow`, masked: -inf where a bool mask forbids the
+// key (whatever s is, as select(mask, s, -inf) gives), else s plus the float mask in the kernel's units.
 template <class T>
-__device__ __forceinline__ float mask_term(const Params& a, int64_t mrow, int j, float unit) {
+__device__ __forceinline__ float apply_mask(const Params& a, int64_t mrow, int j, float unit, float s) {
   int64_t off = mrow + static_cast<int64_t>(j) * a.mask_col;
-  if (a.mask_bool) return static_cast<const uint8_t*>(a.mask)[off] ? 0.f : -INFINITY;
-  return to_float(static_cast<const T*>(a.mask)[off]) * unit;
+  if (a.mask_bool) return static_cast<const uint8_t*>(a.mask)[off] ? s : -INFINITY;
+  return s + to_float(static_cast<const T*>(a.mask)[off]) * unit;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ __global__ void __launch_bounds__(kMaxWarps * 32) attention_wmma(Params a) {
         float s = -INFINITY;
         if (row_ok && j < a.sk && (!a.causal || j <= i)) {
           s = sS[r * (kKeys + 4) + c] * a.scale;
-          if (a.has_mask) s += mask_term<T>(a, mrow, j, kLog2e);
+          if (a.has_mask) s = apply_mask<T>(a, mrow, j, kLog2e, s);
         }
         sv[t] = s;
         mt = max_nan(mt, s);
@@ -306,7 +306,7 @@ __global__ void __launch_bounds__(kF32Warps * 32) attention_f32(Params a) {
         float dot = 0.f;
         for (int c = 0; c < a.d; ++c) dot = fmaf(sQ[qr][c], sK[lane][c], dot);
         s = dot * a.scale;
-        if (a.has_mask) s += mask_term<float>(a, off[kM] + static_cast<int64_t>(i) * a.row[kM], j, 1.f);
+        if (a.has_mask) s = apply_mask<float>(a, off[kM] + static_cast<int64_t>(i) * a.row[kM], j, 1.f, s);
       }
       float mt = s;
       for (int w = 16; w > 0; w >>= 1) mt = max_nan(mt, __shfl_xor_sync(0xffffffffu, mt, w));
