@@ -291,6 +291,9 @@ int fuse_attention(Network& net, const BuilderConfig& config) {
     AttentionMatch& f = interleaved ? inter : r;
     bool taken = false;  // by an earlier fusion of this run (its layers are removed at the end)
     for (const Layer* l : f.m.layers) taken = taken || gone.count(l);
+    // An operand computed inside the match (scores + scores read as a mask, say) would lose its producer.
+    for (const Tensor* t : {f.q, f.k, f.v, f.mask})
+      taken = taken || (t && t->producer() && f.m.contains(t->producer()));
     if (taken) continue;
 
     // Sq and Sk from the layer's own view of q and k; a constant causal mask becomes the causal flag.

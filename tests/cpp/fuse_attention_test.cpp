@@ -375,14 +375,16 @@ TEST(FuseAttention, NearMissesAreLeftAlone) {
     net.mark_output(y);
     expect_not_fused(net);
   }
-  {  // weights transposed in the product; a mask that grows the scores; a fill value other than -inf
-    for (int variant = 0; variant < 3; ++variant) {
+  {  // weights transposed in the product; a mask that grows the scores; a fill value other than -inf; the
+     // scores added to themselves (the "mask" would be computed inside the match)
+    for (int variant = 0; variant < 4; ++variant) {
       Network net;
       Tensor* q = net.add_input("q", DataType::kFLOAT, Dims{1, H, S, D});
       Tensor* x = add_matrix_multiply(net, q, MO::kNONE, q, MO::kTRANSPOSE)->output(0);
       if (variant == 1) x = bin(net, x, net.add_input("m", DataType::kFLOAT, Dims{B, 1, S, S}), E::kSUM);
       if (variant == 2)
         x = add_select(net, net.add_input("m", DataType::kBOOL, Dims{1, 1, S, S}), x, scalar(net, -1e9f))->output(0);
+      if (variant == 3) x = bin(net, x, x, E::kSUM);
       Tensor* w = softmax_last(net, x);
       Tensor* y = add_matrix_multiply(net, w, variant == 0 ? MO::kTRANSPOSE : MO::kNONE, q, MO::kNONE)->output(0);
       y->set_name("y");
