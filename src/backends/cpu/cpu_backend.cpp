@@ -101,9 +101,8 @@ class HalfAdapter : public Kernel {
     }
   }
   const char* impl_name() const override { return inner_->impl_name(); }
-  // A reshape moves no bytes whatever their type; a constant's bytes are the inner kernel's float copy, so
-  // constant_output is not forwarded.
-  bool output_aliases_input() const override { return inner_->output_aliases_input(); }
+  // No constant_output / output_aliases_input: the inner kernel sees float32 copies (a float copy kernel
+  // may implement a cast), so its bytes are never the output's.
 
  private:
   static size_t align(int64_t n) { return (static_cast<size_t>(n) + 63) & ~size_t(63); }

@@ -114,30 +114,42 @@ struct DwGeo {
   int64_t n, c, ih, iw, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;
 };
 
+// One block row per output row (n, oy); threads over (ox, channel pair). 32-bit index math (the caller
+// checks the sizes fit): the kernel is bound by memory, not by 64-bit divisions.
 template <class T>
 __global__ void depthwise_nhwc(DwGeo g, const T* __restrict__ x, const float* __restrict__ wt,
                                const T* __restrict__ z, Epilogue e, T* __restrict__ y) {
-  const int64_t total = g.n * g.oh * g.ow * g.c;
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    int64_t ch = i % g.c, t = i / g.c;
-    int64_t ox = t % g.ow;
-    t /= g.ow;
-    int64_t oy = t % g.oh, n = t / g.oh;
-    float acc = e.bias ? e.bias[ch] : 0.f;
-    const T* xn = x + n * g.ih * g.iw * g.c + ch;
-    for (int64_t a = 0; a < g.kh; ++a) {
-      int64_t yy = oy * g.sh - g.ph + a * g.dh;
-      if (yy < 0 || yy >= g.ih) continue;
-      for (int64_t b = 0; b < g.kw; ++b) {
-        int64_t xx = ox * g.sw - g.pw + b * g.dw;
-        if (xx < 0 || xx >= g.iw) continue;
-        acc += to_float(xn[(yy * g.iw + xx) * g.c]) * wt[(a * g.kw + b) * g.c + ch];
+  const int c = static_cast<int>(g.c), cp = (c + 1) / 2, iw = static_cast<int>(g.iw), ih = static_cast<int>(g.ih);
+  const int per_row = static_cast<int>(g.ow) * cp;
+  for (int row = blockIdx.y; row < g.n * g.oh; row += gridDim.y) {
+    const int n = row / static_cast<int>(g.oh), oy = row % static_cast<int>(g.oh);
+    for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < per_row; j += gridDim.x * blockDim.x) {
+      const int ox = j / cp, c0 = (j % cp) * 2;
+      const bool two = c0 + 1 < c;
+      float a0 = 0.f, a1 = 0.f;
+      if (e.bias) a0 = e.bias[c0], a1 = two ? e.bias[c0 + 1] : 0.f;
+      const T* xn = x + static_cast<int64_t>(n) * ih * iw * c + c0;
+      for (int a = 0; a < g.kh; ++a) {
+        const int yy = oy * static_cast<int>(g.sh) - static_cast<int>(g.ph) + a * static_cast<int>(g.dh);
+        if (yy < 0 || yy >= ih) continue;
+        for (int b = 0; b < g.kw; ++b) {
+          const int xx = ox * static_cast<int>(g.sw) - static_cast<int>(g.pw) + b * static_cast<int>(g.dw);
+          if (xx < 0 || xx >= iw) continue;
+          const T* px = xn + static_cast<int64_t>(yy * iw + xx) * c;
+          const float* pw = wt + (a * static_cast<int>(g.kw) + b) * c + c0;
+          a0 += to_float(px[0]) * pw[0];
+          if (two) a1 += to_float(px[1]) * pw[1];
+        }
       }
+      const int64_t o = ((static_cast<int64_t>(n) * g.oh + oy) * g.ow + ox) * c + c0;
+      if (z) a0 += to_float(z[o]), a1 += two ? to_float(z[o + 1]) : 0.f;
+      if (e.has_act) {
+        a0 = pw::activation<float>(e.act.type, a0, e.act.alpha, e.act.beta);
+        a1 = pw::activation<float>(e.act.type, a1, e.act.alpha, e.act.beta);
+      }
+      y[o] = from_float<T>(a0);
+      if (two) y[o + 1] = from_float<T>(a1);
     }
-    if (z) acc += to_float(z[i]);
-    if (e.has_act) acc = pw::activation<float>(e.act.type, acc, e.act.alpha, e.act.beta);
-    y[i] = from_float<T>(acc);
   }
 }
 
@@ -388,7 +400,9 @@ class ConvKernel : public Kernel {
     use_cudnn_ = false;
 #ifdef T2T_WITH_CUDNN
     plan_ = std::make_unique<CudnnPlan>();
-    depthwise_ = cl_ && g_.nsp == 2 && g_.groups == g_.in_channels && g_.groups == g_.out_channels;
+    // The depthwise kernel indexes a row and a batch image in 32 bits.
+    depthwise_ = cl_ && g_.nsp == 2 && g_.groups == g_.in_channels && g_.groups == g_.out_channels &&
+                 g_.in[0] * g_.in[1] * g_.in_channels < (int64_t(1) << 31) && g_.batch * g_.out[0] < (int64_t(1) << 31);
     if (depthwise_) {
       if (!w_taps_.get()) upload_taps();
       return;
@@ -498,8 +512,10 @@ class ConvKernel : public Kernel {
     e.bias = bias;
     e.has_act = layer_.p.has_activation;
     e.act = layer_.p.activation;
-    int64_t total = d.n * d.oh * d.ow * d.c;
-    depthwise_nhwc<T><<<grid_1d(total), kBlock, 0, s>>>(d, x, w_taps_.as<const float>(), z, e, y);
+    const int64_t per_row = d.ow * ((d.c + 1) / 2), rows = d.n * d.oh;
+    dim3 grid(static_cast<unsigned>(std::min<int64_t>((per_row + kBlock - 1) / kBlock, 1024)),
+              static_cast<unsigned>(std::min<int64_t>(rows, 65535)));
+    depthwise_nhwc<T><<<grid, kBlock, 0, s>>>(d, x, w_taps_.as<const float>(), z, e, y);
     check_launch("depthwise_nhwc");
   }
 

@@ -170,6 +170,9 @@ std::vector<PoolSpec> specs() {
   adaptive("adaptive_max1d_upsample", T::kMAX, {2, 3, 5}, {7});
   adaptive("adaptive_avg2d_divisible", T::kAVERAGE, {2, 3, 8, 6}, {4, 3});
   adaptive("adaptive_avg2d_global", T::kAVERAGE, {2, 5, 7, 7}, {1, 1});
+  adaptive("adaptive_max2d_global_wide", T::kMAX, {2, 40, 9, 11}, {1, 1});
+  adaptive("adaptive_avg2d_global_large_plane", T::kAVERAGE, {1, 3, 40, 50}, {1, 1});
+  add({"max2d_window_is_plane", T::kMAX, {2, 35, 6, 5}, {6, 5}});
   adaptive("adaptive_max2d_nondivisible", T::kMAX, {2, 3, 10, 9}, {3, 4});
   adaptive("adaptive_avg2d_nondivisible", T::kAVERAGE, {1, 3, 11, 13}, {5, 3});
   adaptive("adaptive_avg3d_nondivisible", T::kAVERAGE, {1, 2, 5, 7, 6}, {2, 3, 4});
