@@ -60,7 +60,8 @@ void view_as_nchw(Network& net, Tensor* y) {
 }
 
 // Whether a convolution runs well channels-last on the GPU: 2-D, half precision, cuDNN-compatible padding,
-// and channels its tensor-core kernels take (multiples of 8 per group) or depthwise.
+// and channels its tensor-core kernels take (multiples of 8 per group), depthwise, or a stem with fewer
+// than 8 input channels (an image's 3, which the CUDA kernel pads to 8).
 bool convolution_eligible(const ConvolutionLayer* c) {
   if (c->p.channels_last || c->p.kernel_size.nb_dims != 2 || !is_half(c->output(0)->dtype())) return false;
   const Dims& x = c->input(0)->dims();
@@ -68,7 +69,7 @@ bool convolution_eligible(const ConvolutionLayer* c) {
   ConvolutionGeometry g = c->geometry(x);
   if (!convolution_padding_is_symmetric(g, false)) return false;
   const int64_t cg = g.in_channels / g.groups, kg = g.out_channels / g.groups;
-  return (cg % 8 == 0 && kg % 8 == 0) || cg == 1;
+  return (cg % 8 == 0 && kg % 8 == 0) || cg == 1 || (g.groups == 1 && cg < 8 && kg % 8 == 0);
 }
 
 // A copy of a constant of rank <= 4 (right-aligned to rank 4, as broadcasting reads it) in NHWC order.

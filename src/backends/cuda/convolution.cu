@@ -153,6 +153,18 @@ __global__ void depthwise_nhwc(DwGeo g, const T* __restrict__ x, const float* __
   }
 }
 
+// xs (rows, cp) = x (rows, c) with channels c..cp-1 zero: a channels-last input with few channels (an
+// image's 3) padded to the 8 that cuDNN's tensor-core kernels take.
+template <class T>
+__global__ void pad_channels(const T* __restrict__ x, T* __restrict__ xs, int64_t rows, int c, int cp) {
+  const int64_t total = rows * cp;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int ch = static_cast<int>(i % cp);
+    xs[i] = ch < c ? x[(i / cp) * c + ch] : from_float<T>(0.f);
+  }
+}
+
 // Input position feeding output position o through tap k of a transposed window, or -1.
 __device__ __forceinline__ int64_t deconv_source(int64_t o, int64_t k, int64_t stride, int64_t pad, int64_t dil,
                                                  int64_t in) {
@@ -407,14 +419,34 @@ class ConvKernel : public Kernel {
       if (!w_taps_.get()) upload_taps();
       return;
     }
-    use_cudnn_ = plan_cudnn(g_, transposed_, dt_, cl_, plan_.get());
-    if (use_cudnn_ && cl_ && !w_nhwc_.get()) upload_nhwc();
+    // A channels-last half convolution with few input channels (the stem's 3) runs on a copy padded to 8.
+    ConvolutionGeometry gp = g_;
+    pad_c_ = 0;
+    if (cl_ && dt_ != DataType::kFLOAT && g_.groups == 1 && g_.in_channels % 8 != 0 && g_.out_channels % 8 == 0 &&
+        g_.in_channels < (int64_t(1) << 20)) {
+      pad_c_ = (g_.in_channels + 7) / 8 * 8;
+      gp.in_channels = pad_c_;
+    }
+    use_cudnn_ = plan_cudnn(gp, transposed_, dt_, cl_, plan_.get());
+    if (!use_cudnn_ && pad_c_) {  // no padded plan: the unpadded channels-last plan (or the direct kernel)
+      pad_c_ = 0;
+      plan_ = std::make_unique<CudnnPlan>();
+      use_cudnn_ = plan_cudnn(g_, transposed_, dt_, cl_, plan_.get());
+      w_nhwc_.reset();
+    }
+    pad_bytes_ = 0;
+    if (pad_c_) {
+      int64_t rows = g_.batch;
+      for (int i = 0; i < g_.nsp; ++i) rows *= g_.in[i];
+      pad_bytes_ = align256(static_cast<size_t>(rows * pad_c_) * dtype_size(dt_));
+    }
+    if (use_cudnn_ && cl_ && (!w_nhwc_.get() || w_nhwc_padded_ != pad_c_)) upload_nhwc();
     plan_fused();
 #endif
   }
   size_t workspace_size() const override {
 #ifdef T2T_WITH_CUDNN
-    if (use_cudnn_) return plan_->algo_bytes + plan_->stage_bytes;
+    if (use_cudnn_) return plan_->algo_bytes + plan_->stage_bytes + pad_bytes_;
 #endif
     return 0;
   }
@@ -431,6 +463,16 @@ class ConvKernel : public Kernel {
       if (depthwise_) {
         run_depthwise<T>(x, bias, z, y, s);
         return;
+      }
+      if (pad_c_) {
+        // The padded input lives after the algorithm's scratch and the staging area.
+        T* xs = reinterpret_cast<T*>(static_cast<uint8_t*>(a.workspace) + plan_->algo_bytes + plan_->stage_bytes);
+        int64_t rows = g_.batch;
+        for (int i = 0; i < g_.nsp; ++i) rows *= g_.in[i];
+        pad_channels<T><<<grid_1d(rows * pad_c_), kBlock, 0, s>>>(x, xs, rows, static_cast<int>(g_.in_channels),
+                                                                   static_cast<int>(pad_c_));
+        check_launch("conv_pad_channels");
+        x = xs;
       }
       if (use_cudnn_ && fused_ && run_fused(x, z, y, a.workspace, s)) return;
       if (use_cudnn_) {
@@ -560,17 +602,20 @@ class ConvKernel : public Kernel {
   }
 #endif
 
-  // The kernel in channels-last order (K, *k, C/G) for the NHWC filter descriptor.
+  // The kernel in channels-last order (K, *k, C/G) for the NHWC filter descriptor; with pad_c_, C/G is
+  // padded to pad_c_ with zero taps.
   void upload_nhwc() {
     std::vector<float> wf = layer_.p.kernel.to_float();
     const int64_t k = layer_.p.num_output_maps;
     int64_t kvol = 1;
     for (int i = 0; i < layer_.p.kernel_size.nb_dims; ++i) kvol *= layer_.p.kernel_size.d[i];
     const int64_t cg = static_cast<int64_t>(wf.size()) / (k * kvol);
-    std::vector<float> t(wf.size());
+    const int64_t cs = pad_c_ ? pad_c_ : cg;  // stored channels
+    std::vector<float> t(static_cast<size_t>(k * kvol * cs), 0.f);
     for (int64_t o = 0; o < k; ++o)
       for (int64_t c = 0; c < cg; ++c)
-        for (int64_t j = 0; j < kvol; ++j) t[(o * kvol + j) * cg + c] = wf[(o * cg + c) * kvol + j];
+        for (int64_t j = 0; j < kvol; ++j) t[(o * kvol + j) * cs + c] = wf[(o * cg + c) * kvol + j];
+    w_nhwc_padded_ = pad_c_;
     if (dt_ == DataType::kFLOAT) {
       w_nhwc_.upload(t.data(), t.size() * sizeof(float));
       return;
@@ -624,6 +669,9 @@ class ConvKernel : public Kernel {
   DeviceBuffer w_, bias_;
   DeviceBuffer w_nhwc_;  // the kernel in channels-last order (K, *k, C/G), for channels-last cuDNN plans
   DeviceBuffer w_taps_;  // depthwise filters as (taps, C) floats
+  int64_t pad_c_ = 0;          // channels-last input padded to this many channels (0: not padded)
+  int64_t w_nhwc_padded_ = 0;  // the pad_c_ w_nhwc_ was uploaded for
+  size_t pad_bytes_ = 0;
   bool depthwise_ = false;
   ConvolutionGeometry g_;
   bool use_cudnn_ = false;

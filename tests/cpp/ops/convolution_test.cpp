@@ -307,9 +307,12 @@ TEST(Convolution, ChannelsLastMatchesReference) {
     for (auto& s : conv_specs()) run_case(s, false, dt, true);
   ConvSpec tc{"2d_tensor_core_16x32", 2, 16, 32, 1, {9, 8}, {3, 3}, {2, 2}, {}, {1, 1}, {1, 1}};
   ConvSpec dw{"2d_depthwise_16", 2, 16, 16, 16, {10, 9}, {3, 3}, {1, 1}, {}, {1, 1}, {1, 1}};
+  // An image stem: 3 input channels, which the CUDA kernel pads to 8 for cuDNN's tensor cores.
+  ConvSpec stem{"2d_stem_3_channels", 2, 3, 16, 1, {20, 18}, {7, 7}, {2, 2}, {}, {3, 3}, {3, 3}};
   for (DataType dt : {DataType::kHALF, DataType::kBF16, DataType::kFLOAT}) {
     run_case(tc, false, dt, true);
     run_case(dw, false, dt, true);
+    run_case(stem, false, dt, true);
   }
 }
 
