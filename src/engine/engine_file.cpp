@@ -126,6 +126,9 @@ std::unique_ptr<Engine> Engine::deserialize(const uint8_t* p, size_t n) {
     refuse("engine written by format " + std::to_string(ver) + "; this torch2trt (" + kVersion + ") reads up to " +
            std::to_string(kEngineFormatVersion) + ": upgrade torch2trt or " + rebuild);
   if (ver == 0) refuse("engine header is corrupt (format version 0): " + rebuild);
+  if (ver < kOldestEngineFormatVersion)
+    refuse("engine written by format " + std::to_string(ver) + ", older than this torch2trt (" + kVersion +
+           ") reads (format " + std::to_string(kOldestEngineFormatVersion) + " on): " + rebuild);
   if (get_at<uint32_t>(p, 12) != kHeaderSize) refuse("engine header is corrupt (unexpected header size): " + rebuild);
   uint64_t size = get_at<uint64_t>(p, 16);
   if (size > n)

@@ -11,6 +11,7 @@
 #include "torch2trt/engine.h"
 #include "torch2trt/layers/all.h"
 #include "torch2trt/runtime.h"
+#include "torch2trt/version.h"
 
 namespace torch2trt {
 namespace {
@@ -125,7 +126,16 @@ TEST(EngineFile, NewerFormatSaysWhichVersions) {
   uint32_t v = 4;
   std::memcpy(b.data() + 8, &v, 4);
   expect_refused(b, "engine written by format 4; this torch2trt");
-  expect_refused(b, "reads up to 1");
+  expect_refused(b, "reads up to " + std::to_string(kEngineFormatVersion));
+}
+
+TEST(EngineFile, OlderFormatSaysWhichVersions) {
+  // Format 1 stored convolution, pooling and matrix multiply parameters differently.
+  auto b = sample_engine();
+  uint32_t v = 1;
+  std::memcpy(b.data() + 8, &v, 4);
+  expect_refused(b, "engine written by format 1, older than this torch2trt");
+  expect_refused(b, "rebuild it with torch2trt.torch2trt");
 }
 
 TEST(EngineFile, ForeignDataIsNamed) {
