@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include "torch2trt/network.h"
@@ -46,6 +48,16 @@ class Kernel {
   /// kernel: the runtime then lets readers use them in place and never calls run() (unless the output is a
   /// network output, which must land in the caller's memory).
   virtual const void* constant_output() const { return nullptr; }
+  /// Ids of the implementations ("tactics") the kernel can run for the shapes of the last reshape(), for
+  /// the builder to time; empty when there is nothing to choose. Ids are defined by the kernel and stay
+  /// valid across processes on the same device and libraries (a cuDNN algorithm number, say).
+  virtual std::vector<int64_t> tactics() const { return {}; }
+  /// Runs tactic `id` from now on (-1: the kernel's own choice); takes effect at the next reshape().
+  /// An id the kernel cannot run for the current shapes falls back to its own choice.
+  virtual void set_tactic(int64_t id) { (void)id; }
+  /// What the timing cache files a tactic choice under: the problem (kind, geometry, types, layout);
+  /// "" when not cacheable.
+  virtual std::string tactic_key() const { return ""; }
   /// True (after reshape()) when output 0 holds input 0's bytes unchanged (a reshape): the runtime then gives
   /// the output the input's memory and skips run() (unless the output is a network output).
   virtual bool output_aliases_input() const { return false; }

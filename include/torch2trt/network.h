@@ -103,6 +103,10 @@ class Layer {
   DataType precision() const { return precision_; }
   void set_precision(DataType t) { precision_ = t, precision_set_ = true; }
   void reset_precision() { precision_set_ = false; }
+  /// The implementation the builder's timing chose for this layer (a kernel-defined id, see
+  /// Kernel::tactics), or -1 for the kernel's default. Stored in engine files.
+  int64_t tactic() const { return tactic_; }
+  void set_tactic(int64_t t) { tactic_ = t; }
 
   /// The shape rule: validates parameters against the inputs and returns the outputs' type and shape.
   /// Called when the layer is added or changed (dims may hold -1) and at run time with concrete dims.
@@ -131,6 +135,7 @@ class Layer {
   int index_ = 0;
   bool precision_set_ = false;
   DataType precision_ = DataType::kFLOAT;
+  int64_t tactic_ = -1;
 };
 
 /// Creates an empty layer object of kind k (for the engine reader).

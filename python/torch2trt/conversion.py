@@ -973,12 +973,18 @@ def torch2trt(
     keep_network=True,
     max_workspace_size=1 << 30,
     bf16_mode=False,
+    timing_cache=None,
     **kwargs,
 ):
     """Converts ``module`` by running it on the sample ``inputs``; returns a TRTModule.
 
     The engine runs on the device of the inputs (CPU tensors: CPU engine; CUDA tensors: a GPU
     engine for that device) with the inputs' shapes and dtypes.
+
+    ``timing_cache`` (GPU builds): a file path or a ``trt.ITimingCache``. The builder times the
+    kernels that can run a layer several ways and keeps the fastest; the cache remembers those
+    choices, so a second build of the same model times nothing. A path is read when it exists and
+    written back after the build.
     """
     default_device_type = kwargs.pop("default_device_type", None)
     for key in list(kwargs):
@@ -1061,9 +1067,31 @@ def torch2trt(
         config.set_flag(trt.BuilderFlag.BF16)
     if strict_type_constraints:
         config.set_flag(trt.BuilderFlag.OBEY_PRECISION_CONSTRAINTS)
+    cache_path = None
+    if isinstance(timing_cache, trt.ITimingCache):
+        config.set_timing_cache(timing_cache)
+    elif timing_cache is not None:
+        if not isinstance(timing_cache, (str, os.PathLike)):
+            raise TypeError(
+                f"torch2trt: timing_cache must be a file path or a trt.ITimingCache, got {type(timing_cache).__name__}"
+            )
+        cache_path = os.fspath(timing_cache)
+        data = b""
+        if os.path.exists(cache_path):
+            with open(cache_path, "rb") as f:
+                data = f.read()
+        try:
+            config.set_timing_cache(config.create_timing_cache(data))
+        except ValueError as e:
+            raise ValueError(f"torch2trt: timing_cache {cache_path!r}: {e}") from None
     start = time.perf_counter()
     engine = builder.build_engine(network, config)
     _log(trt.Logger.INFO, log_level, f"built the engine in {time.perf_counter() - start:.2f} s")
+    if cache_path is not None:
+        tmp = cache_path + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(config.get_timing_cache().serialize())
+        os.replace(tmp, cache_path)  # atomic: a concurrent build never reads half a file
 
     module_trt = TRTModule(engine, input_names, output_names, output_spec=spec, _output_classes=ctx._output_classes)
     if keep_network:

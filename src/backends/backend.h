@@ -20,6 +20,8 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual const char* name() const = 0;
+  /// The device in words ("cpu", "NVIDIA H200 sm_90 cuDNN 9.x cuBLASLt 13.x"): part of timing-cache keys.
+  virtual std::string device_description() const { return name(); }
   virtual DeviceKind device() const = 0;
   /// Why this backend cannot run `layer` with these input/output descs, or "" when it can.
   /// Derived from the kernels actually registered: a backend never claims what it cannot run.

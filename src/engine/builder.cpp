@@ -1,6 +1,7 @@
 #include "torch2trt/builder.h"
 
 #include "backends/backend.h"
+#include "engine/tactics.h"
 #include "passes/pass.h"
 #include "torch2trt/engine.h"
 
@@ -26,6 +27,10 @@ std::unique_ptr<Engine> Builder::build(const Network& src, const BuilderConfig& 
     if (!why.empty())
       throw Unsupported(std::string(layer_kind_name(l->kind())) + " layer '" + l->name() + "' cannot run on " +
                         backend.name() + ": " + why);
+  }
+  if (config.optimization_level > 0 && dev == DeviceKind::kCUDA) {
+    std::shared_ptr<TimingCache> cache = config.timing_cache ? config.timing_cache : std::make_shared<TimingCache>();
+    choose_tactics(*net, config, backend, *cache);
   }
   auto e = std::make_unique<Engine>(std::move(net), config);
   e->set_target(dev == DeviceKind::kCPU ? "cpu" : "cuda:" + std::to_string(config.device_index));

@@ -344,7 +344,7 @@ void Network::save(Writer& w) const {
   w.put_all(ins, outs);
   w.put(static_cast<uint64_t>(layers_.size()));
   for (auto& l : layers_) {
-    w.put_all(l->kind_, l->name_, l->precision_set_, l->precision_);
+    w.put_all(l->kind_, l->name_, l->precision_set_, l->precision_, l->tactic_);
     std::vector<int32_t> li, lo;
     for (auto* t : l->inputs_) li.push_back(t ? t->index_ : -1);
     for (auto* t : l->outputs_) lo.push_back(t->index_);
@@ -386,8 +386,9 @@ std::unique_ptr<Network> Network::load(Reader& r) {
     if (kind < 0 || kind >= kNumLayerKinds) r.bad("an unknown layer kind " + std::to_string(kind));
     auto l = make_layer(static_cast<LayerKind>(kind));
     int32_t prec;
-    r.get_all(l->name_, l->precision_set_, prec);
+    r.get_all(l->name_, l->precision_set_, prec, l->tactic_);
     if (!is_valid_dtype(prec)) r.bad("an unknown layer precision");
+    if (l->tactic_ < -1) r.bad("a layer tactic of " + std::to_string(l->tactic_));
     l->precision_ = static_cast<DataType>(prec);
     std::vector<int32_t> li, lo;
     r.get_all(li, lo);

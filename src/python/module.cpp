@@ -1,5 +1,6 @@
 // torch2trt._C: the engine's Python binding, in TensorRT's Python names.
 #include <nanobind/stl/pair.h>
+#include <nanobind/stl/shared_ptr.h>
 #include <nanobind/stl/tuple.h>
 
 #include "backends/backend.h"
@@ -253,7 +254,28 @@ NB_MODULE(_C, m) {
       .value("INPUT", TensorIOMode::kINPUT)
       .value("OUTPUT", TensorIOMode::kOUTPUT);
 
+  nb::class_<TimingCache>(m, "ITimingCache",
+                          "Tactic choices measured by builds (TensorRT's ITimingCache): share one between builds, "
+                          "or save serialize() to a file, so a second build of the same model times nothing")
+      .def("serialize", [](const TimingCache& c) { return to_bytes(c.serialize()); })
+      .def("combine", [](TimingCache& c, const TimingCache& other, bool) {
+        c.combine(other);
+        return true;
+      }, nb::arg("input_cache"), nb::arg("ignore_mismatch") = false,
+         "adds the other cache's entries this one lacks (keys carry the device, so caches of other GPUs never match)")
+      .def("__len__", &TimingCache::size);
+
   nb::class_<BuilderConfig>(m, "IBuilderConfig", "What the builder may do")
+      .def("create_timing_cache", [](const BuilderConfig&, nb::handle data) {
+        std::vector<uint8_t> b = bytes_of(data);
+        return b.empty() ? std::make_shared<TimingCache>() : TimingCache::deserialize(b.data(), b.size());
+      }, nb::arg("serialized_timing_cache") = nb::bytes("", 0),
+         "a new timing cache, empty or read from serialize()'s bytes")
+      .def("set_timing_cache", [](BuilderConfig& c, std::shared_ptr<TimingCache> t, bool) {
+        c.timing_cache = std::move(t);
+        return true;
+      }, nb::arg("cache"), nb::arg("ignore_mismatch") = false)
+      .def("get_timing_cache", [](const BuilderConfig& c) { return c.timing_cache; })
       .def(nb::init<>())
       .def("set_flag", &BuilderConfig::set_flag)
       .def("clear_flag", &BuilderConfig::clear_flag)

@@ -243,6 +243,7 @@ struct CudnnPlan {
   cudnnConvolutionFwdAlgo_t fwd_algo{};
   cudnnConvolutionBwdDataAlgo_t bwd_algo{};
   size_t algo_bytes = 0;
+  std::vector<int64_t> tactics;  // forward: the algorithms cuDNN can run here, its own choice first
   bool pad_input = false;   // convolution: cuDNN reads an explicitly padded copy of x
   bool crop_output = false; // deconvolution: cuDNN writes the full output, then it is cropped
   ShiftGeo shift{};
@@ -284,7 +285,7 @@ bool fits_int(const ConvolutionGeometry& g) {
 }
 
 // Builds the plan; returns false (the direct kernel then runs) when cuDNN cannot take the geometry.
-bool plan_cudnn(const ConvolutionGeometry& g, bool transposed, DataType dt, bool nhwc, CudnnPlan* p) {
+bool plan_cudnn(const ConvolutionGeometry& g, bool transposed, DataType dt, bool nhwc, int64_t forced, CudnnPlan* p) {
   if (!fits_int(g)) return false;
   p->nhwc = nhwc;
   const int nsp = g.nsp;
@@ -358,19 +359,38 @@ bool plan_cudnn(const ConvolutionGeometry& g, bool transposed, DataType dt, bool
       cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
       T2T_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, p->x.d, p->w.d, p->conv.d, p->y.d,
                                                              CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count, perf));
+      // Every algorithm cuDNN can run here is a tactic (in its heuristic's order, so the first is its
+      // own choice); `forced` picks one of them.
+      struct Viable {
+        cudnnConvolutionFwdAlgo_t algo;
+        cudnnMathType_t math;
+        size_t bytes;
+      };
+      std::vector<Viable> viable;
       for (int i = 0; i < count; ++i) {
         if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > kMaxAlgoWorkspace) continue;
         if (dt == DataType::kFLOAT && perf[i].mathType != CUDNN_FMA_MATH && perf[i].mathType != CUDNN_DEFAULT_MATH) continue;
+        bool seen = false;
+        for (auto& v : viable) seen = seen || v.algo == perf[i].algo;
+        if (seen) continue;
         // DEFAULT_MATH lets cuDNN use TF32 for float32 on Ampere and later: pin FMA math for float32.
-        T2T_CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv.d, dt == DataType::kFLOAT ? CUDNN_FMA_MATH : perf[i].mathType));
+        cudnnMathType_t m = dt == DataType::kFLOAT ? CUDNN_FMA_MATH : perf[i].mathType;
+        T2T_CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv.d, m));
         size_t bytes = 0;
         if (cudnnGetConvolutionForwardWorkspaceSize(h, p->x.d, p->w.d, p->conv.d, p->y.d, perf[i].algo, &bytes) !=
             CUDNN_STATUS_SUCCESS)
           continue;
-        p->fwd_algo = perf[i].algo;
-        p->algo_bytes = align256(bytes);
-        return true;
+        viable.push_back({perf[i].algo, m, bytes});
       }
+      if (viable.empty()) return false;
+      Viable pick = viable[0];
+      for (auto& v : viable)
+        if (static_cast<int64_t>(v.algo) == forced) pick = v;
+      T2T_CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv.d, pick.math));
+      p->fwd_algo = pick.algo;
+      p->algo_bytes = align256(pick.bytes);
+      for (auto& v : viable) p->tactics.push_back(static_cast<int64_t>(v.algo));
+      return true;
     } else {
       cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
       T2T_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p->w.d, p->x.d, p->conv.d, p->y.d,
@@ -409,6 +429,7 @@ class ConvKernel : public Kernel {
   void reshape(const std::vector<TensorDesc>& in, const std::vector<TensorDesc>&) override {
     if (!uploaded_) upload();
     g_ = layer_.geometry(in[0].dims);
+    has_z_ = in.size() > 1 && in[1].dims.nb_dims >= 0;
     use_cudnn_ = false;
 #ifdef T2T_WITH_CUDNN
     plan_ = std::make_unique<CudnnPlan>();
@@ -427,11 +448,11 @@ class ConvKernel : public Kernel {
       pad_c_ = (g_.in_channels + 7) / 8 * 8;
       gp.in_channels = pad_c_;
     }
-    use_cudnn_ = plan_cudnn(gp, transposed_, dt_, cl_, plan_.get());
+    use_cudnn_ = plan_cudnn(gp, transposed_, dt_, cl_, tactic_, plan_.get());
     if (!use_cudnn_ && pad_c_) {  // no padded plan: the unpadded channels-last plan (or the direct kernel)
       pad_c_ = 0;
       plan_ = std::make_unique<CudnnPlan>();
-      use_cudnn_ = plan_cudnn(g_, transposed_, dt_, cl_, plan_.get());
+      use_cudnn_ = plan_cudnn(g_, transposed_, dt_, cl_, tactic_, plan_.get());
       w_nhwc_.reset();
     }
     pad_bytes_ = 0;
@@ -491,6 +512,25 @@ class ConvKernel : public Kernel {
       check_launch(transposed_ ? "direct_deconv" : "direct_conv");
       run_epilogue<T>(y, z, nullptr, s);  // the direct kernels add the bias themselves
     });
+  }
+  std::vector<int64_t> tactics() const override {
+#ifdef T2T_WITH_CUDNN
+    if (use_cudnn_ && !transposed_ && plan_->tactics.size() > 1) return plan_->tactics;
+#endif
+    return {};
+  }
+  void set_tactic(int64_t id) override { tactic_ = id; }
+  std::string tactic_key() const override {
+    // Everything the algorithms' speed depends on: geometry, type, layout, channel padding, epilogue.
+    std::string k = std::string("conv ") + dtype_name(dt_) + (cl_ ? " nhwc" : " nchw") + " n" +
+                    std::to_string(g_.batch) + " c" + std::to_string(g_.in_channels) + " k" + std::to_string(g_.out_channels) +
+                    " g" + std::to_string(g_.groups);
+    for (int i = 0; i < g_.nsp; ++i)
+      k += " " + std::to_string(g_.in[i]) + "/" + std::to_string(g_.kernel[i]) + "/" + std::to_string(g_.stride[i]) +
+           "/" + std::to_string(g_.pre[i]) + "/" + std::to_string(g_.dilation[i]);
+    k += " act" + std::to_string(layer_.p.has_activation ? static_cast<int>(layer_.p.activation.type) : -1);
+    k += layer_.p.bias.empty() ? "" : " bias";
+    return k + (has_z_ ? " z" : "");
   }
   const char* impl_name() const override {
     // The bias, residual and activation run in one epilogue kernel after cuDNN (see run_epilogue).
@@ -670,6 +710,8 @@ class ConvKernel : public Kernel {
   DeviceBuffer w_nhwc_;  // the kernel in channels-last order (K, *k, C/G), for channels-last cuDNN plans
   DeviceBuffer w_taps_;  // depthwise filters as (taps, C) floats
   int64_t pad_c_ = 0;          // channels-last input padded to this many channels (0: not padded)
+  int64_t tactic_ = -1;        // the cuDNN forward algorithm the builder chose (-1: cuDNN's heuristic)
+  bool has_z_ = false;
   int64_t w_nhwc_padded_ = 0;  // the pad_c_ w_nhwc_ was uploaded for
   size_t pad_bytes_ = 0;
   bool depthwise_ = false;

@@ -4,6 +4,9 @@
 
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_util.h"
+#ifdef T2T_WITH_CUDNN
+#include "backends/cuda/cudnn_util.h"
+#endif
 
 namespace torch2trt {
 namespace gpu {
@@ -46,6 +49,9 @@ class OnDevice : public Kernel {
   }
   const char* impl_name() const override { return inner_->impl_name(); }
   const void* constant_output() const override { return inner_->constant_output(); }
+  std::vector<int64_t> tactics() const override { return inner_->tactics(); }
+  void set_tactic(int64_t id) override { inner_->set_tactic(id); }
+  std::string tactic_key() const override { return inner_->tactic_key(); }
   bool output_aliases_input() const override { return inner_->output_aliases_input(); }
 
  private:
@@ -57,6 +63,16 @@ class CudaBackend : public Backend {
  public:
   explicit CudaBackend(int device) : device_(device) {}
   const char* name() const override { return "cuda"; }
+  std::string device_description() const override {
+    DeviceGuard g(device_);
+    cudaDeviceProp prop{};
+    T2T_CUDA_CHECK(cudaGetDeviceProperties(&prop, device_));
+    std::string d = std::string(prop.name) + " sm_" + std::to_string(prop.major) + std::to_string(prop.minor);
+#ifdef T2T_WITH_CUDNN
+    d += " cudnn " + std::to_string(cudnnGetVersion());
+#endif
+    return d + " cublasLt " + std::to_string(cublasLtGetVersion());
+  }
   DeviceKind device() const override { return DeviceKind::kCUDA; }
   std::string unsupported_reason(const Layer& l, const std::vector<TensorDesc>& in,
                                  const std::vector<TensorDesc>& out) const override {
