@@ -219,6 +219,19 @@ class MatmulKernel : public Kernel {
     if (post_bias_ || post_act_) post_ops(C, nullptr, /*product=*/true, post_bias_, post_act_, total, s);
   }
   const char* impl_name() const override { return name_.c_str(); }
+  // Tactics: the cuBLASLt heuristic's top answers for 16-byte aligned operands, by rank (0: its choice).
+  std::vector<int64_t> tactics() const override {
+    std::vector<int64_t> t;
+    if (aligned_ok_)
+      for (int i = 0; i < aligned_choices_; ++i) t.push_back(i);
+    return t;
+  }
+  void set_tactic(int64_t id) override { tactic_ = id; }
+  std::string tactic_key() const override {
+    return std::string("matmul ") + dtype_name(dt_) + " m" + std::to_string(rows_) + " n" + std::to_string(n_) +
+           " k" + std::to_string(g_.k) + " b" + std::to_string(inner_batch_) + (g_.trans0 ? " tA" : "") +
+           (g_.trans1 ? " tB" : "") + " ep" + std::to_string(static_cast<int>(epilogue_)) + (residual_ ? " z" : "");
+  }
 
  private:
   // Sets the cuBLASLt epilogue (and its bias pointer) on the matmul descriptor.
@@ -265,6 +278,8 @@ class MatmulKernel : public Kernel {
     check_launch("matmul_epilogue");
   }
 
+  // The heuristic's algorithm for this alignment: its first answer, or for 16-byte alignment the tactic
+  // the builder chose among its top answers (`tactic_`, an index; out of range: the first).
   bool pick(uint32_t alignment, cublasLtMatmulAlgo_t* algo) {
     Preference pref;
     size_t ws = kLtWorkspace;
@@ -272,12 +287,15 @@ class MatmulKernel : public Kernel {
     for (auto attr : {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
                       CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES})
       T2T_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref.d, attr, &alignment, sizeof(alignment)));
-    cublasLtMatmulHeuristicResult_t result{};
+    constexpr int kTop = 8;
+    cublasLtMatmulHeuristicResult_t result[kTop] = {};
     int found = 0;
-    cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(cublaslt_handle(), desc_->d, a_.d, b_.d, c_.d, c_.d, pref.d, 1,
-                                                       &result, &found);
+    cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(cublaslt_handle(), desc_->d, a_.d, b_.d, c_.d, c_.d, pref.d,
+                                                       alignment == 16 ? kTop : 1, result, &found);
     if (st != CUBLAS_STATUS_SUCCESS || found == 0) return false;
-    *algo = result.algo;
+    if (alignment == 16) aligned_choices_ = found;
+    const int i = alignment == 16 && tactic_ >= 0 && tactic_ < found ? static_cast<int>(tactic_) : 0;
+    *algo = result[i].algo;
     return true;
   }
 
@@ -299,6 +317,8 @@ class MatmulKernel : public Kernel {
   std::unique_ptr<MatmulDesc> desc_;
   Layout a_, b_, c_;
   cublasLtMatmulAlgo_t aligned_{}, unaligned_{};
+  int aligned_choices_ = 0;  // how many algorithms the heuristic offered for aligned operands
+  int64_t tactic_ = -1;      // the builder's choice among them (-1: the first)
   bool aligned_ok_ = false;
 };
 
