@@ -18,6 +18,7 @@ const char* activation_type_name(ActivationType t) {
     case ActivationType::kTHRESHOLDED_RELU: return "THRESHOLDED_RELU";
     case ActivationType::kGELU_ERF: return "GELU_ERF";
     case ActivationType::kGELU_TANH: return "GELU_TANH";
+    case ActivationType::kSILU: return "SILU";
   }
   return "?";
 }

@@ -7,6 +7,7 @@ int remove_noop_layers(Network& net, const BuilderConfig& config);
 int fold_constants(Network& net, const BuilderConfig& config);
 int fold_scale_into_convolution(Network& net, const BuilderConfig& config);
 int fuse_gelu(Network& net, const BuilderConfig& config);
+int fuse_silu(Network& net, const BuilderConfig& config);
 int fuse_layer_norm(Network& net, const BuilderConfig& config);
 int fuse_softmax(Network& net, const BuilderConfig& config);
 int fuse_attention(Network& net, const BuilderConfig& config);
@@ -22,6 +23,8 @@ const std::vector<Pass>& builder_passes() {
       {"fold_scale_into_convolution", fold_scale_into_convolution},
       // Pattern fusions need the elementwise layers that fuse_pointwise would otherwise absorb.
       {"fuse_gelu", fuse_gelu},
+      // Before the epilogue passes: the SILU it makes is an activation they can fuse into the layer before.
+      {"fuse_silu", fuse_silu},
       {"fuse_layer_norm", fuse_layer_norm},
       {"fuse_softmax", fuse_softmax},
       // After fuse_softmax (it matches SoftMax layers), before the epilogue passes and fuse_pointwise, which

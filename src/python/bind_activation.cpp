@@ -17,7 +17,8 @@ void bind_Activation(nb::module_& m, nb::class_<Network>& net) {
       .value("SCALED_TANH", ActivationType::kSCALED_TANH)
       .value("THRESHOLDED_RELU", ActivationType::kTHRESHOLDED_RELU)
       .value("GELU_ERF", ActivationType::kGELU_ERF)
-      .value("GELU_TANH", ActivationType::kGELU_TANH);
+      .value("GELU_TANH", ActivationType::kGELU_TANH)
+      .value("SILU", ActivationType::kSILU);
   auto c = nb::class_<ActivationLayer, Layer>(m, "IActivationLayer");
   prop<ActivationLayer, ActivationType>(c, "type", [](const ActivationLayer& l) { return l.p.type; },
                                         [](ActivationLayer& l, ActivationType v) { l.p.type = v; });

@@ -1,4 +1,4 @@
-// Fusion passes (fuse_pointwise, fuse_gelu, fuse_layer_norm, fuse_softmax): each rewrites a small
+// Fusion passes (fuse_pointwise, fuse_gelu, fuse_silu, fuse_layer_norm, fuse_softmax): each rewrites a small
 // network as expected, leaves what it must not touch alone, and the outputs do not change
 // (optimization_level 0 against 3).
 #include <gtest/gtest.h>
@@ -17,6 +17,7 @@ namespace torch2trt {
 
 int fuse_pointwise(Network& net, const BuilderConfig& config);
 int fuse_gelu(Network& net, const BuilderConfig& config);
+int fuse_silu(Network& net, const BuilderConfig& config);
 int fuse_layer_norm(Network& net, const BuilderConfig& config);
 int fuse_softmax(Network& net, const BuilderConfig& config);
 
@@ -438,6 +439,138 @@ TEST(FuseGelu, NearMissesAreLeftAlone) {
     auto copy = net.clone();
     EXPECT_EQ(fuse_gelu(*copy, BuilderConfig()), 0);
   }
+}
+
+// ------------------------------------------------------------------------------------------------
+// fuse_silu
+
+// The network's "y" is one Activation SILU reading `x` and nothing else is left.
+void expect_one_silu(const Network& net, const Tensor* x) {
+  ASSERT_EQ(net.num_layers(), 1);
+  const Tensor* y = net.find_io("y");
+  ASSERT_EQ(y->producer()->kind(), LayerKind::kActivation);
+  EXPECT_EQ(static_cast<const ActivationLayer*>(y->producer())->p.type, A::kSILU);
+  EXPECT_EQ(y->producer()->input(0), x);
+}
+
+TEST(FuseSilu, EitherOperandOrder) {
+  for (int order = 0; order < 2; ++order) {
+    SCOPED_TRACE(order == 0 ? "x * sigmoid(x)" : "sigmoid(x) * x");
+    Network net;
+    Tensor* x = net.add_input("x", DataType::kFLOAT, Dims{2, 3, 16});
+    Tensor* s = act(net, x, A::kSIGMOID);
+    output(net, order == 0 ? bin(net, x, s, E::kPROD) : bin(net, s, x, E::kPROD));
+    expect_same_outputs(net);
+    auto copy = net.clone();
+    EXPECT_EQ(fuse_silu(*copy, BuilderConfig()), 1);
+    copy->validate();
+    expect_one_silu(*copy, copy->input(0));
+    EXPECT_EQ(fuse_silu(*copy, BuilderConfig()), 0);  // nothing left to match
+  }
+}
+
+TEST(FuseSilu, ChainedSilusAndReadersOfTheResult) {
+  // silu(silu(x)) * 3 + silu(silu(x)): both fuse, and both readers of the second one read the activation.
+  Network net;
+  Tensor* x = net.add_input("x", DataType::kFLOAT, Dims{4, 8});
+  Tensor* a = bin(net, x, act(net, x, A::kSIGMOID), E::kPROD);
+  Tensor* b = bin(net, act(net, a, A::kSIGMOID), a, E::kPROD);
+  output(net, bin(net, bin(net, b, scalar(net, 3.f, 2), E::kPROD), b, E::kSUM));
+  expect_same_outputs(net);
+  auto copy = net.clone();
+  EXPECT_EQ(fuse_silu(*copy, BuilderConfig()), 2);
+  copy->validate();
+  EXPECT_EQ(count(*copy, LayerKind::kActivation), 2);
+  EXPECT_EQ(count(*copy, LayerKind::kElementWise), 2);  // the * 3 and the sum
+  for (int i = 0; i < copy->num_layers(); ++i) {
+    const Layer* l = copy->layer(i);
+    if (l->kind() == LayerKind::kActivation)
+      EXPECT_EQ(static_cast<const ActivationLayer*>(l)->p.type, A::kSILU);
+  }
+}
+
+TEST(FuseSilu, NetworkOutputKeepsItsNameAndPosition) {
+  Network net;
+  Tensor* x = net.add_input("x", DataType::kFLOAT, Dims{8});
+  Tensor* first = act(net, x, A::kTANH);
+  first->set_name("first");
+  net.mark_output(first);
+  output(net, bin(net, x, act(net, x, A::kSIGMOID), E::kPROD));
+  auto copy = net.clone();
+  EXPECT_EQ(fuse_silu(*copy, BuilderConfig()), 1);
+  ASSERT_EQ(copy->num_outputs(), 2);
+  EXPECT_EQ(copy->output(0)->name(), "first");
+  EXPECT_EQ(copy->output(1)->name(), "y");
+  EXPECT_EQ(static_cast<const ActivationLayer*>(copy->output(1)->producer())->p.type, A::kSILU);
+  expect_same_outputs(net);
+}
+
+TEST(FuseSilu, NearMissesAreLeftAlone) {
+  {  // the sigmoid is read elsewhere too: it must still be computed
+    Network net;
+    Tensor* x = net.add_input("x", DataType::kFLOAT, Dims{8});
+    Tensor* s = act(net, x, A::kSIGMOID);
+    output(net, bin(net, bin(net, x, s, E::kPROD), s, E::kSUM));
+    auto copy = net.clone();
+    EXPECT_EQ(fuse_silu(*copy, BuilderConfig()), 0);
+    expect_same_outputs(net);
+  }
+  {  // the sigmoid is a network output
+    Network net;
+    Tensor* x = net.add_input("x", DataType::kFLOAT, Dims{8});
+    Tensor* s = act(net, x, A::kSIGMOID);
+    s->set_name("gate");
+    net.mark_output(s);
+    output(net, bin(net, s, x, E::kPROD));
+    auto copy = net.clone();
+    EXPECT_EQ(fuse_silu(*copy, BuilderConfig()), 0);
+    expect_same_outputs(net);
+  }
+  {  // sigmoid(x) times another tensor (a gate, as in GLU or squeeze-and-excitation)
+    Network net;
+    Tensor* x = net.add_input("x", DataType::kFLOAT, Dims{8});
+    Tensor* z = net.add_input("z", DataType::kFLOAT, Dims{8});
+    output(net, bin(net, z, act(net, x, A::kSIGMOID), E::kPROD));
+    auto copy = net.clone();
+    EXPECT_EQ(fuse_silu(*copy, BuilderConfig()), 0);
+  }
+  {  // x times another activation of x, or x plus sigmoid(x)
+    Network net;
+    Tensor* x = net.add_input("x", DataType::kFLOAT, Dims{8});
+    Tensor* t = bin(net, x, act(net, x, A::kTANH), E::kPROD);
+    output(net, bin(net, t, act(net, t, A::kSIGMOID), E::kSUM));
+    auto copy = net.clone();
+    EXPECT_EQ(fuse_silu(*copy, BuilderConfig()), 0);
+  }
+  {  // a layer pinned to a precision keeps its pin: the sigmoid, then the product
+    for (int pinned = 0; pinned < 2; ++pinned) {
+      Network net;
+      Tensor* x = net.add_input("x", DataType::kFLOAT, Dims{8});
+      auto* sig = add_activation(net, x, A::kSIGMOID);
+      auto* prod = add_elementwise(net, x, sig->output(0), E::kPROD);
+      (pinned == 0 ? static_cast<Layer*>(sig) : static_cast<Layer*>(prod))->set_precision(DataType::kFLOAT);
+      output(net, prod->output(0));
+      auto copy = net.clone();
+      EXPECT_EQ(fuse_silu(*copy, BuilderConfig()), 0) << (pinned == 0 ? "sigmoid pinned" : "product pinned");
+    }
+  }
+}
+
+TEST(FuseSilu, BecomesTheConvolutionsFusedActivation) {
+  Network net;
+  Tensor* x = net.add_input("x", DataType::kFLOAT, Dims{1, 3, 8, 8});
+  auto* conv = add_convolution_nd(net, x, 4, Dims{3, 3}, Weights::f32(random(4 * 3 * 9, 5)),
+                                  Weights::f32(random(4, 6)));
+  Tensor* c = conv->output(0);
+  output(net, bin(net, c, act(net, c, A::kSIGMOID), E::kPROD));
+  expect_same_outputs(net, 1e-5);
+  auto e = Builder().build(net, BuilderConfig());
+  const Network& opt = e->network();
+  ASSERT_EQ(opt.num_layers(), 1);
+  ASSERT_EQ(opt.layer(0)->kind(), LayerKind::kConvolution);
+  const auto& p = static_cast<const ConvolutionLayer*>(opt.layer(0))->p;
+  EXPECT_TRUE(p.has_activation);
+  EXPECT_EQ(p.activation.type, A::kSILU);
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -21,8 +21,9 @@ enum class ActivationType : int32_t {
   kTHRESHOLDED_RELU = 11,///< x > alpha ? x : 0
   kGELU_ERF = 12,        ///< 0.5 x (1 + erf(x / sqrt 2))
   kGELU_TANH = 13,       ///< 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+  kSILU = 14,            ///< extension (TensorRT has none): x * sigmoid(x) = x / (1 + exp(-x)), also called swish
 };
-constexpr int kNumActivationTypes = 14;
+constexpr int kNumActivationTypes = 15;
 const char* activation_type_name(ActivationType t);
 
 /// Parameters of an activation layer.

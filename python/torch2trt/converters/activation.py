@@ -139,8 +139,8 @@ def convert_gelu(ctx):
 @tensorrt_converter("torch.nn.functional.silu")
 def convert_silu(ctx):
     a = parse_args(ctx, "input", ("inplace", False))
-    x = trt_tensor(ctx, a["input"])
-    _finish(ctx, elementwise(ctx, x, _activation(ctx, x, A.SIGMOID), E.PROD))
+    # One layer, not x * sigmoid(x): the builder can fuse an activation into the convolution before it.
+    _finish(ctx, _activation(ctx, trt_tensor(ctx, a["input"]), A.SILU))
 
 
 @tensorrt_converter("torch.nn.functional.hardsigmoid")

@@ -38,6 +38,9 @@ T2T_HD T activation(ActivationType t, T x, T alpha, T beta) {
       const T k = T(0.79788456080286535588);  // sqrt(2/pi)
       return T(0.5) * x * (T(1) + tanh(k * (x + T(0.044715) * x * x * x)));
     }
+    // PyTorch's formula, safe at both ends: exp(-x) overflowing to inf (x < -88 in float) gives -0, not NaN,
+    // and underflowing to 0 gives x; only x = -inf gives NaN, as in torch.silu.
+    case ActivationType::kSILU: return x / (T(1) + exp(-x));
   }
   return x;
 }

@@ -24,6 +24,7 @@ double ref_activation(ActivationType t, double x, double a, double b) {
     case ActivationType::kGELU_ERF: return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
     case ActivationType::kGELU_TANH:
       return 0.5 * x * (1 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
+    case ActivationType::kSILU: return x / (1 + std::exp(-x));  // -inf: NaN, as torch.silu
   }
   return NAN;
 }
@@ -58,6 +59,33 @@ TEST(Activation, AllTypesMatchReference) {
         ActivationParams p = *params;
         return std::vector<HostTensor>{
             map(in[0], [&](double x) { return ref_activation(v.t, x, p.alpha, p.beta); }, in[0].dtype)};
+      };
+      check_op(LayerKind::kActivation, c);
+    }
+  }
+}
+
+// SiLU where exp(-x) overflows or underflows in the compute type: no NaN or inf but at -inf (NaN in torch
+// too), the tail for large negative x stays accurate rather than flushing early, and +inf stays inf. The
+// values are exact in float16 and bfloat16 so every dtype sees the same inputs.
+TEST(Activation, SiluAtLargeMagnitudes) {
+  const double inf = INFINITY;
+  const std::vector<std::pair<std::string, std::vector<double>>> sets = {
+      {"extremes", {-inf, -8192, -1024, -96, -89, -88, -64, -48, 0, 48, 64, 88, 89, 96, 1024, 8192, inf, NAN}},
+      {"negative_tail", {-8, -10, -12, -14, -16, -20, -24, -30}},
+  };
+  for (DataType dt : {DataType::kFLOAT, DataType::kHALF, DataType::kBF16}) {
+    for (auto& [name, values] : sets) {
+      OpCase c;
+      c.variant = "SILU_" + name;
+      c.inputs = {{dt, Dims{static_cast<int64_t>(values.size())}}};
+      c.fixed = {values};
+      c.build = [](Network& n, const std::vector<Tensor*>& in) {
+        return std::vector<Tensor*>{add_activation(n, in[0], ActivationType::kSILU)->output(0)};
+      };
+      c.reference = [](const std::vector<HostTensor>& in) {
+        return std::vector<HostTensor>{
+            map(in[0], [](double x) { return ref_activation(ActivationType::kSILU, x, 0, 0); }, in[0].dtype)};
       };
       check_op(LayerKind::kActivation, c);
     }

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from convert_check import HALF_TOL, Fn, check
 
 import torch2trt
+from torch2trt import trt
 
 
 def randn(*shape, scale=3.0):
@@ -144,3 +145,67 @@ def test_softplus_beta_zero_is_rejected():
 
 def torch2trt_fn(fn):
     return Fn(fn).eval()
+
+
+# --- SiLU: one SILU activation, which the builder fuses into the convolution before it ---------------
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+def activation_types(trt_model):
+    net = trt_model.network
+    layers = [net.get_layer(i) for i in range(net.num_layers)]
+    return [layer.type for layer in layers if isinstance(layer, trt.IActivationLayer)]
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [lambda x: F.silu(x), nn.SiLU(), lambda x: F.silu(x * 1, inplace=True)],
+    ids=["F.silu", "nn.SiLU", "F.silu_inplace"],
+)
+def test_silu_converts_to_one_silu_activation(fn):
+    # No SIGMOID, so no x * sigmoid(x) product either.
+    assert activation_types(check(fn, X)) == [trt.ActivationType.SILU]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+def test_silu_at_large_magnitudes(dtype):
+    # exp(-x) overflows (x < -88 in float32, < -11 in float16) or underflows: the result must be -0 or x,
+    # not NaN; only -inf gives NaN, as in torch.
+    inf, nan = float("inf"), float("nan")
+    values = [-inf, -1e4, -100.0, -89.0, -88.0, -20.0, -12.0, 0.0, 12.0, 20.0, 88.0, 100.0, 1e4, inf, nan]
+    check(lambda x: F.silu(x), lambda: [torch.tensor(values, dtype=dtype)], tol=1e-5 if dtype == torch.float32
+          else HALF_TOL[dtype])
+
+
+class ConvSilu(nn.Module):
+    """Conv2d then SiLU, as torchvision's Conv2dNormActivation in EfficientNet, or written out."""
+
+    def __init__(self, written_out):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.written_out = written_out
+
+    def forward(self, x):
+        y = self.conv(x)
+        return y * torch.sigmoid(y) if self.written_out else F.silu(y)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("written_out", [False, True], ids=["F.silu", "x*sigmoid(x)"])
+def test_conv_silu_becomes_one_convolution(device, written_out):
+    torch.manual_seed(0)
+    model = ConvSilu(written_out).eval().to(device)
+    x = torch.randn(2, 3, 12, 12, device=device) * 2
+    with torch.no_grad():
+        want = model(x)
+        trt_model = torch2trt.torch2trt(model, [x])
+        got = trt_model(x)
+    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+    # The converted network has the activation as its own layer(s); the engine has the Convolution alone,
+    # so with the outputs matching, the SiLU runs as the convolution's fused activation.
+    want_acts = [trt.ActivationType.SIGMOID] if written_out else [trt.ActivationType.SILU]
+    assert activation_types(trt_model) == want_acts
+    layers = trt_model.engine_layers()
+    assert [layer.kind for layer in layers] == ["Convolution"], layers
+    assert "conv" in layers[0].kernel and "pointwise" not in layers[0].kernel, layers[0].kernel
