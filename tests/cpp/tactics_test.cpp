@@ -80,17 +80,20 @@ TEST(TimingCache, CorruptionIsRefusedWithAMessage) {
   }
 }
 
-// A half-precision 3x3 convolution chain on the GPU: several cuDNN algorithms can run it.
-std::unique_ptr<Network> conv_net() {
+// A half-precision 3x3 convolution on the GPU (dense 32 -> 64 channels, or depthwise over 32): several
+// cuDNN algorithms (and for depthwise our own kernel) can run it.
+std::unique_ptr<Network> conv_net(bool depthwise = false) {
+  const int64_t k = depthwise ? 32 : 64;
   auto net = std::make_unique<Network>();
   Tensor* x = net->add_input("x", DataType::kFLOAT, Dims::from({8, 32, 28, 28}));
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> u(-0.1f, 0.1f);
-  std::vector<float> w(64 * 32 * 9), b(64);
+  std::vector<float> w(depthwise ? 32 * 9 : 64 * 32 * 9), b(k);
   for (auto& v : w) v = u(rng);
   for (auto& v : b) v = u(rng);
-  auto* c = add_convolution_nd(*net, x, 64, Dims::from({3, 3}), Weights::f32(w), Weights::f32(b));
+  auto* c = add_convolution_nd(*net, x, k, Dims::from({3, 3}), Weights::f32(w), Weights::f32(b));
   c->p.pre_padding = c->p.post_padding = Dims::from({1, 1});
+  if (depthwise) c->p.num_groups = 32;
   c->changed([] {});
   Tensor* y = add_activation(*net, c->output(0), ActivationType::kRELU)->output(0);
   y->set_name("y");
@@ -120,11 +123,11 @@ int conv_tactic(const Engine& e) {
   return -2;
 }
 
-TEST(Tactics, GpuBuildTimesRecordsAndReuses) {
+void check_gpu_tactics(bool depthwise) {
   std::string why;
   Backend* be = cuda_backend(0, &why);
   if (!be) GTEST_SKIP() << why;
-  auto net = conv_net();
+  auto net = conv_net(depthwise);
   BuilderConfig cfg;
   cfg.device = DeviceType::kGPU;
   cfg.set_flag(BuilderFlag::kFP16);
@@ -148,10 +151,11 @@ TEST(Tactics, GpuBuildTimesRecordsAndReuses) {
   std::mt19937 rng(9);
   std::uniform_real_distribution<float> u(-1, 1);
   for (auto& v : xv) v = u(rng);
-  const size_t ny = 8 * 64 * 28 * 28;
+  const size_t ny = 8 * (depthwise ? 32 : 64) * 28 * 28;
   auto ref = run(*e1, *be, xv, ny);
   auto e1_bytes = e1->serialize();
-  for (int64_t forced : {0, 1, 2, 5, 6, 7, 1000}) {
+  for (int64_t forced : {int64_t(0), int64_t(1), int64_t(2), int64_t(5), int64_t(6), int64_t(7), int64_t(1000),
+                         int64_t(1) << 20}) {
     SCOPED_TRACE(forced);
     // The runtime hands a layer's tactic to its kernel: an id the kernel cannot run falls back.
     auto e5 = Engine::deserialize(e1_bytes.data(), e1_bytes.size());
@@ -165,6 +169,12 @@ TEST(Tactics, GpuBuildTimesRecordsAndReuses) {
     EXPECT_LT(std::sqrt(num / den), 1e-2);
   }
 }
+
+
+TEST(Tactics, GpuBuildTimesRecordsAndReuses) { check_gpu_tactics(false); }
+
+// Depthwise: our own kernel (tactic 1 << 20, the default) and cuDNN's algorithms compete.
+TEST(Tactics, GpuDepthwiseOwnKernelAndCudnnCompete) { check_gpu_tactics(true); }
 
 }  // namespace
 }  // namespace torch2trt

@@ -434,12 +434,12 @@ class ConvKernel : public Kernel {
 #ifdef T2T_WITH_CUDNN
     plan_ = std::make_unique<CudnnPlan>();
     // The depthwise kernel indexes a row and a batch image in 32 bits.
-    depthwise_ = cl_ && g_.nsp == 2 && g_.groups == g_.in_channels && g_.groups == g_.out_channels &&
-                 g_.in[0] * g_.in[1] * g_.in_channels < (int64_t(1) << 31) && g_.batch * g_.out[0] < (int64_t(1) << 31);
-    if (depthwise_) {
-      if (!w_taps_.get()) upload_taps();
-      return;
-    }
+    // It is the default for depthwise convolutions (it beat cuDNN at batch 1), and one tactic among cuDNN's
+    // algorithms when the builder times them (cuDNN won at batch 32 on MobileNet-V2).
+    depthwise_ok_ = cl_ && g_.nsp == 2 && g_.groups == g_.in_channels && g_.groups == g_.out_channels &&
+                    g_.in[0] * g_.in[1] * g_.in_channels < (int64_t(1) << 31) && g_.batch * g_.out[0] < (int64_t(1) << 31);
+    depthwise_ = depthwise_ok_ && (tactic_ < 0 || tactic_ == kOwnDepthwise);
+    if (depthwise_ok_ && !w_taps_.get()) upload_taps();
     // A channels-last half convolution with few input channels (the stem's 3) runs on a copy padded to 8.
     ConvolutionGeometry gp = g_;
     pad_c_ = 0;
@@ -463,6 +463,8 @@ class ConvKernel : public Kernel {
     }
     if (use_cudnn_ && cl_ && (!w_nhwc_.get() || w_nhwc_padded_ != pad_c_)) upload_nhwc();
     plan_fused();
+    if (depthwise_ok_ && !use_cudnn_) depthwise_ = true;  // no cuDNN plan: the own kernel, whatever the tactic
+    if (depthwise_) use_cudnn_ = false, fused_ = false;   // the plan only lists cuDNN's tactics
 #endif
   }
   size_t workspace_size() const override {
@@ -515,6 +517,11 @@ class ConvKernel : public Kernel {
   }
   std::vector<int64_t> tactics() const override {
 #ifdef T2T_WITH_CUDNN
+    if (depthwise_ok_) {
+      std::vector<int64_t> t = {kOwnDepthwise};
+      for (int64_t a : plan_->tactics) t.push_back(a);
+      return t.size() > 1 ? t : std::vector<int64_t>{};
+    }
     if (use_cudnn_ && !transposed_ && plan_->tactics.size() > 1) return plan_->tactics;
 #endif
     return {};
@@ -711,6 +718,8 @@ class ConvKernel : public Kernel {
   DeviceBuffer w_taps_;  // depthwise filters as (taps, C) floats
   int64_t pad_c_ = 0;          // channels-last input padded to this many channels (0: not padded)
   int64_t tactic_ = -1;        // the cuDNN forward algorithm the builder chose (-1: cuDNN's heuristic)
+  static constexpr int64_t kOwnDepthwise = int64_t(1) << 20;  // tactic id of depthwise_nhwc
+  bool depthwise_ok_ = false;  // depthwise_nhwc can run this convolution
   bool has_z_ = false;
   int64_t w_nhwc_padded_ = 0;  // the pad_c_ w_nhwc_ was uploaded for
   size_t pad_bytes_ = 0;
