@@ -128,7 +128,15 @@ def report(paths, out_md):
         with open(p) as f:
             data = json.load(f)
         gpu.add(data["gpu"])
-        rows += data["rows"]
+        # Files measured for the same (model, batch, precision) merge into one row: a later file only adds
+        # what the earlier ones lack (another compile mode, say), never replaces a measurement.
+        for r in data["rows"]:
+            same = [q for q in rows if (q["model"], q["batch"], q["precision"]) == (r["model"], r["batch"], r["precision"])]
+            if same:
+                for k, v in r.items():
+                    same[0].setdefault(k, v)
+            else:
+                rows.append(dict(r))
     modes = sorted({k[len("compile_"):-3] for r in rows for k in r if k.startswith("compile_") and k.endswith("_ms")})
     lines = ["# Benchmarks", "",
              f"Produced by `benchmarks/bench.py` on {', '.join(sorted(gpu))}; random weights; median ms per batch "
