@@ -3,6 +3,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "backends/common/cast_rules.h"
 #include "backends/cpu/cpu_kernels.h"
 #include "backends/cpu/cpu_util.h"
 #include "backends/cpu/move_util.h"
@@ -27,16 +28,7 @@ To convert(From x, bool from_bool, bool to_bool) {
   if (from_bool) x = static_cast<From>(x != 0);
   if (to_bool) return static_cast<To>(x != 0);
   if constexpr (std::is_floating_point_v<From> && std::is_integral_v<To>) {
-    if (std::isnan(x)) return 0;
-    double t = std::trunc(static_cast<double>(x));
-    constexpr double kLo = -9223372036854775808.0, kHi = 9223372036854775808.0;  // int64 range, exact in double
-    int64_t v = t <= kLo ? std::numeric_limits<int64_t>::min() : t >= kHi ? std::numeric_limits<int64_t>::max()
-                                                                          : static_cast<int64_t>(t);
-    if constexpr (sizeof(To) >= 4) {
-      // int32/int64 saturate rather than wrap: a float far outside the range has no meaningful low bits.
-      v = std::min<int64_t>(std::max<int64_t>(v, std::numeric_limits<To>::min()), std::numeric_limits<To>::max());
-    }
-    return static_cast<To>(v);  // int8/uint8 wrap modulo 256, as integer narrowing does
+    return float_to_integer<To>(static_cast<double>(x));
   } else {
     return static_cast<To>(x);
   }

@@ -1,3 +1,4 @@
+#include "backends/common/cast_rules.h"
 #include "backends/cuda/axis_map.cuh"
 #include "backends/cuda/cuda_kernels.h"
 
@@ -30,17 +31,7 @@ __device__ __forceinline__ To cast_value(From x, bool from_bool, bool to_bool) {
       return static_cast<To>(x != From(0));
   }
   if constexpr (src_float && !dst_float) {
-    float f = to_float(x);
-    if (f != f) return To(0);
-    double t = trunc(static_cast<double>(f));
-    constexpr double kLo = -9223372036854775808.0, kHi = 9223372036854775808.0;  // int64 range, exact in double
-    int64_t v = t <= kLo ? INT64_MIN : t >= kHi ? INT64_MAX : static_cast<int64_t>(t);
-    if constexpr (sizeof(To) >= 4) {
-      constexpr int64_t lo = std::is_same_v<To, int32_t> ? INT32_MIN : INT64_MIN;
-      constexpr int64_t hi = std::is_same_v<To, int32_t> ? INT32_MAX : INT64_MAX;
-      v = v < lo ? lo : (v > hi ? hi : v);
-    }
-    return static_cast<To>(v);
+    return float_to_integer<To>(static_cast<double>(to_float(x)));
   } else if constexpr (dst_float) {
     if constexpr (src_float)
       return from_float<To>(to_float(x));
