@@ -262,15 +262,12 @@ Tensor* add_heads_swap(Network& net, Tensor* t, const std::string& name) {
 }  // namespace
 
 int fuse_attention(Network& net, const BuilderConfig& config) {
-  int fused = 0;
-  std::vector<Layer*> dead;
-  std::set<const Layer*> gone;
-  auto uses = std::make_unique<Uses>(net);
+  pattern::Rewrites rw(net);
   for (int li = 0; li < net.num_layers(); ++li) {
     auto* pv = matmul(net.layer(li)->output(0));  // the product with v, which ends every match
     if (!pv || !is_floating(pv->output(0)->dtype())) continue;
     AttentionMatch r;
-    if (!match(pv, r) || !r.m.self_contained(*uses, r.result)) continue;
+    if (!match(pv, r) || !r.m.self_contained(rw.uses(), r.result)) continue;
 
     // The (..., S, H, D) layout when q, k and v all come from heads swaps that nothing else reads.
     ShuffleLayer *tq = heads_swap_of(r.q), *tk = r.transpose_k ? nullptr : heads_swap_of(r.k), *tv = heads_swap_of(r.v);
@@ -281,16 +278,16 @@ int fuse_attention(Network& net, const BuilderConfig& config) {
       inter.q = tq->input(0), inter.k = tk->input(0), inter.v = tv->input(0);
       inter.p.heads_interleaved = true;
       // The output swap back to (..., Sq, H, Dv), when it is the only reader.
-      if (auto readers = uses->of(r.result); readers.size() == 1 && !r.result->is_output())
+      if (auto readers = rw.uses().of(r.result); readers.size() == 1 && !r.result->is_output())
         if (auto* to = heads_swap_of(readers[0]->output(0)); to && to == readers[0]) {
           inter.m.add(to);
           inter.result = to->output(0);
         }
-      interleaved = inter.m.self_contained(*uses, inter.result);
+      interleaved = inter.m.self_contained(rw.uses(), inter.result);
     }
     AttentionMatch& f = interleaved ? inter : r;
     bool taken = false;  // by an earlier fusion of this run (its layers are removed at the end)
-    for (const Layer* l : f.m.layers) taken = taken || gone.count(l);
+    for (const Layer* l : f.m.layers) taken = taken || rw.gone(l);
     // An operand computed inside the match (scores + scores read as a mask, say) would lose its producer.
     for (const Tensor* t : {f.q, f.k, f.v, f.mask})
       taken = taken || (t && t->producer() && f.m.contains(t->producer()));
@@ -341,17 +338,9 @@ int fuse_attention(Network& net, const BuilderConfig& config) {
     Tensor* y = att->output(0);
     // Interleaved but read as (..., H, Sq, Dv): one swap of the output instead of three of the inputs.
     if (f.p.heads_interleaved && f.result == r.result) y = add_heads_swap(net, y, name + "_heads_swap");
-    pattern::replace_result(net, f.result, y);
-    dead.insert(dead.end(), f.m.layers.begin(), f.m.layers.end());
-    gone.insert(f.m.layers.begin(), f.m.layers.end());
-    uses = std::make_unique<Uses>(net);
-    ++fused;
+    rw.replace(f.m.layers, f.result, y);
   }
-  if (!dead.empty()) {
-    net.remove_layers(dead);
-    net.topo_sort();
-  }
-  return fused;
+  return rw.finish();
 }
 
 }  // namespace torch2trt

@@ -191,17 +191,14 @@ class GeluMatcher {
 }  // namespace
 
 int fuse_gelu(Network& net, const BuilderConfig&) {
-  int fused = 0;
-  std::vector<Layer*> dead;
-  std::set<const Layer*> gone;
-  auto uses = std::make_unique<Uses>(net);
+  pattern::Rewrites rw(net);
   for (int i = 0; i < net.num_layers(); ++i) {
     Layer* root = net.layer(i);
     Tensor* y = root->output(0);
-    if (!pattern::elementwise(y, E::kPROD) || !is_floating(y->dtype()) || gone.count(root)) continue;
+    if (!pattern::elementwise(y, E::kPROD) || !is_floating(y->dtype()) || rw.gone(root)) continue;
     for (int order = 0; order < 2; ++order) {
       Match m;
-      GeluMatcher g(*uses, m);
+      GeluMatcher g(rw.uses(), m);
       double coef = 1;
       std::vector<std::pair<Tensor*, Layer*>> factors;
       g.flatten(y, nullptr, coef, factors);
@@ -210,22 +207,14 @@ int fuse_gelu(Network& net, const BuilderConfig&) {
       auto [sum, slot] = g.one_plus(factors[1 - order].first, factors[1 - order].second);
       if (!sum) continue;
       auto type = g.inner(sum->input(slot), sum, x);
-      if (!type || !m.self_contained(*uses, y) || x->dtype() != y->dtype() || x->dims() != y->dims()) continue;
+      if (!type || !m.self_contained(rw.uses(), y) || x->dtype() != y->dtype() || x->dims() != y->dims()) continue;
       auto* act = add_activation(net, x, *type);
       act->set_name(root->name() + "_gelu");
-      pattern::replace_result(net, y, act->output(0));
-      dead.insert(dead.end(), m.layers.begin(), m.layers.end());
-      gone.insert(m.layers.begin(), m.layers.end());
-      uses = std::make_unique<Uses>(net);
-      ++fused;
+      rw.replace(m.layers, y, act->output(0));
       break;
     }
   }
-  if (!dead.empty()) {
-    net.remove_layers(dead);
-    net.topo_sort();
-  }
-  return fused;
+  return rw.finish();
 }
 
 }  // namespace torch2trt

@@ -166,15 +166,12 @@ bool match(const Uses& uses, ReduceLayer* mean, LayerNormMatch& r) {
 }  // namespace
 
 int fuse_layer_norm(Network& net, const BuilderConfig&) {
-  int fused = 0;
-  std::vector<Layer*> dead;
-  std::set<const Layer*> gone;
-  auto uses = std::make_unique<Uses>(net);
+  pattern::Rewrites rw(net);
   for (int i = 0; i < net.num_layers(); ++i) {
     auto* mean = average(net.layer(i)->output(0));
-    if (!mean || !is_floating(mean->input(0)->dtype()) || gone.count(mean)) continue;
+    if (!mean || !is_floating(mean->input(0)->dtype()) || rw.gone(mean)) continue;
     LayerNormMatch r;
-    if (!match(*uses, mean, r)) continue;
+    if (!match(rw.uses(), mean, r)) continue;
     const int rank = r.x->dims().nb_dims;
     // Checked on a detached layer first, so that a refusal leaves nothing behind in the network.
     NormalizationLayer probe;
@@ -191,17 +188,9 @@ int fuse_layer_norm(Network& net, const BuilderConfig&) {
     auto* norm = add_normalization(net, r.x, scale, bias, r.axes);
     norm->p.epsilon = static_cast<float>(r.eps);
     norm->set_name(mean->name() + "_layer_norm");
-    pattern::replace_result(net, r.result, norm->output(0));
-    dead.insert(dead.end(), r.m.layers.begin(), r.m.layers.end());
-    gone.insert(r.m.layers.begin(), r.m.layers.end());
-    uses = std::make_unique<Uses>(net);
-    ++fused;
+    rw.replace(r.m.layers, r.result, norm->output(0));
   }
-  if (!dead.empty()) {
-    net.remove_layers(dead);
-    net.topo_sort();
-  }
-  return fused;
+  return rw.finish();
 }
 
 }  // namespace torch2trt

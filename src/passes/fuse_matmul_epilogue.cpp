@@ -6,8 +6,8 @@
 //
 // A second rule rides on the same walk: a per-column Scale (what an inference BatchNorm1d after a Linear
 // converts to) folds into a constant B and the bias: (A x B + b) * s + t = A x (B * s) + (b * s + t).
+#include "passes/epilogue.h"
 #include "passes/pass.h"
-#include "passes/pattern.h"
 
 namespace torch2trt {
 namespace {
@@ -84,65 +84,23 @@ bool fold_scale(Network& net, MatrixMultiplyLayer* mm, ScaleLayer* s, pattern::U
   return true;
 }
 
-// Folds `next` (the only reader of mm's output) into mm; returns false when it does not fit.
-bool absorb(Network& net, MatrixMultiplyLayer* mm, Layer* next, pattern::Uses& uses) {
-  Tensor* y = mm->output(0);
-  if (next->kind() == LayerKind::kActivation) {
-    if (mm->p.has_activation) return false;
-    mm->p.has_activation = true;
-    mm->p.activation = static_cast<ActivationLayer*>(next)->p;
-    return true;
-  }
-  if (next->kind() == LayerKind::kScale) return fold_scale(net, mm, static_cast<ScaleLayer*>(next), uses);
-  auto* sum = static_cast<ElementWiseLayer*>(next);
-  if (next->kind() != LayerKind::kElementWise || sum->p.op != ElementWiseOperation::kSUM) return false;
-  // The activation comes last in the epilogue: nothing added after it can move before it.
-  if (mm->p.has_activation || sum->input(0) == sum->input(1)) return false;
-  Tensor* other = sum->input(0) == y ? sum->input(1) : sum->input(0);
-  const int64_t n = y->dims().d[y->dims().nb_dims - 1];
-  std::vector<float> c = n >= 0 ? per_column_constant(other, y, n) : std::vector<float>{};
-  if (!c.empty()) {
-    std::vector<float> bias = mm->p.bias.empty() ? std::vector<float>(n, 0.f) : mm->p.bias.to_float();
-    for (int64_t j = 0; j < n; ++j) bias[j] += c[j];
-    mm->p.bias = Weights::f32(bias);
-    return true;
-  }
-  // A residual: same type and static shape, so the sum neither broadcasts nor changes at run time.
-  if (mm->num_inputs() != 2 || other->dtype() != y->dtype() || !y->dims().is_static() || !(other->dims() == y->dims()))
-    return false;
-  // Layers stay in insertion order: a residual produced after the matmul cannot be its input. The sum of
-  // two matmuls then fuses into the one added later.
-  if (other->producer() && other->producer()->index() >= mm->index()) return false;
-  mm->set_input(2, other);
-  return true;
-}
-
 }  // namespace
 
 int fuse_matmul_epilogue(Network& net, const BuilderConfig&) {
-  int fused = 0;
-  for (bool again = true; again;) {
-    again = false;
-    pattern::Uses uses(net);
-    for (int i = 0; i < net.num_layers() && !again; ++i) {
-      Layer* l = net.layer(i);
-      if (l->kind() != LayerKind::kMatrixMultiply || l->precision_is_set()) continue;
-      auto* mm = static_cast<MatrixMultiplyLayer*>(l);
-      if (mm->p.op0 == MatrixOperation::kVECTOR || mm->p.op1 == MatrixOperation::kVECTOR) continue;
-      Tensor* y = mm->output(0);
-      if (y->dims().nb_dims < 2) continue;
-      const auto& readers = uses.of(y);
-      if (readers.empty() || !uses.only_by(y, readers[0])) continue;
-      Layer* next = readers[0];
-      if (next->precision_is_set() || next->num_outputs() != 1 || next->output(0)->dtype() != y->dtype()) continue;
-      if (!absorb(net, mm, next, uses)) continue;
-      pattern::replace_result(net, next->output(0), y);
-      net.remove_layers({next});
-      ++fused;
-      again = true;  // the readers changed: take a new snapshot
-    }
-  }
-  return fused;
+  return fold_readers_into_producers(net, [&net](Layer* l, Layer* next, pattern::Uses& uses) {
+    if (l->kind() != LayerKind::kMatrixMultiply) return false;
+    auto* mm = static_cast<MatrixMultiplyLayer*>(l);
+    if (mm->p.op0 == MatrixOperation::kVECTOR || mm->p.op1 == MatrixOperation::kVECTOR) return false;
+    const Tensor* y = mm->output(0);
+    if (y->dims().nb_dims < 2) return false;
+    if (next->kind() == LayerKind::kScale) return fold_scale(net, mm, static_cast<ScaleLayer*>(next), uses);
+    const int64_t n = y->dims().d[y->dims().nb_dims - 1];
+    EpilogueTarget t;
+    t.layer = mm, t.bias = &mm->p.bias, t.has_activation = &mm->p.has_activation;
+    t.activation = &mm->p.activation, t.residual_input = 2, t.features = n;
+    t.feature_constant = [y, n](const Tensor* c) { return per_column_constant(c, y, n); };
+    return absorb_epilogue(t, next);
+  });
 }
 
 }  // namespace torch2trt

@@ -27,39 +27,29 @@ ActivationLayer* sigmoid_of_other_operand(const Uses& uses, ElementWiseLayer* pr
 }  // namespace
 
 int fuse_silu(Network& net, const BuilderConfig&) {
-  int fused = 0;
-  std::vector<Layer*> dead;
-  auto uses = std::make_unique<Uses>(net);
+  pattern::Rewrites rw(net);
   for (int i = 0; i < net.num_layers(); ++i) {
     Layer* l = net.layer(i);
     auto* product = l->num_outputs() == 1 ? pattern::elementwise(l->output(0), ElementWiseOperation::kPROD) : nullptr;
     if (!product) continue;
     Tensor* y = product->output(0);
     for (int k = 0; k < 2; ++k) {
-      ActivationLayer* sig = sigmoid_of_other_operand(*uses, product, k);
+      ActivationLayer* sig = sigmoid_of_other_operand(rw.uses(), product, k);
       if (!sig) continue;
       Tensor* x = sig->input(0);
       Match m;
       m.add(product);
       m.add(sig);
       // x * sigmoid(x) has x's shape and type, so the activation is a drop-in for the product.
-      if (!m.self_contained(*uses, y)) continue;
+      if (!m.self_contained(rw.uses(), y)) continue;
       auto* act = add_activation(net, x, ActivationType::kSILU);
       act->set_name(product->name() + "_silu");
-      pattern::replace_result(net, y, act->output(0));
-      dead.push_back(product);
-      dead.push_back(sig);
-      // The rewiring changed who reads y; a later match (silu(silu(x))) must see the new readers.
-      uses = std::make_unique<Uses>(net);
-      ++fused;
+      // The rewiring refreshes the readers: a later match (silu(silu(x))) sees the new ones.
+      rw.replace(m.layers, y, act->output(0));
       break;
     }
   }
-  if (!dead.empty()) {
-    net.remove_layers(dead);
-    net.topo_sort();
-  }
-  return fused;
+  return rw.finish();
 }
 
 }  // namespace torch2trt

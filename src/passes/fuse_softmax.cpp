@@ -101,36 +101,25 @@ bool match(const Uses& uses, UnaryLayer* exp, bool with_max, SoftmaxMatch& r) {
 }  // namespace
 
 int fuse_softmax(Network& net, const BuilderConfig&) {
-  int fused = 0;
-  std::vector<Layer*> dead;
-  std::set<const Layer*> gone;
-  auto uses = std::make_unique<Uses>(net);
+  pattern::Rewrites rw(net);
   for (int i = 0; i < net.num_layers(); ++i) {
     Layer* l = net.layer(i);
     if (l->kind() != LayerKind::kUnary || static_cast<UnaryLayer*>(l)->p.op != UnaryOperation::kEXP ||
-        l->precision_is_set() || gone.count(l) || !is_floating(l->output(0)->dtype()))
+        l->precision_is_set() || rw.gone(l) || !is_floating(l->output(0)->dtype()))
       continue;
     // The max may not be absorbable (its indices read elsewhere, another axis): softmax(x - max) then.
     SoftmaxMatch r;
-    if (!match(*uses, static_cast<UnaryLayer*>(l), true, r)) {
+    if (!match(rw.uses(), static_cast<UnaryLayer*>(l), true, r)) {
       r = SoftmaxMatch();
-      if (!match(*uses, static_cast<UnaryLayer*>(l), false, r)) continue;
+      if (!match(rw.uses(), static_cast<UnaryLayer*>(l), false, r)) continue;
     }
     auto* sm = add_softmax(net, r.x);
     sm->p.axes = r.axes;
     sm->changed([] {});
     sm->set_name(l->name() + "_softmax");
-    pattern::replace_result(net, r.result, sm->output(0));
-    dead.insert(dead.end(), r.m.layers.begin(), r.m.layers.end());
-    gone.insert(r.m.layers.begin(), r.m.layers.end());
-    uses = std::make_unique<Uses>(net);
-    ++fused;
+    rw.replace(r.m.layers, r.result, sm->output(0));
   }
-  if (!dead.empty()) {
-    net.remove_layers(dead);
-    net.topo_sort();
-  }
-  return fused;
+  return rw.finish();
 }
 
 }  // namespace torch2trt

@@ -62,6 +62,23 @@ void replace_result(Network& net, Tensor* old, Tensor* repl) {
   net.replace_uses(old, repl);
 }
 
+void Rewrites::replace(const std::vector<Layer*>& layers, Tensor* result, Tensor* repl) {
+  replace_result(net_, result, repl);
+  dead_.insert(dead_.end(), layers.begin(), layers.end());
+  gone_.insert(layers.begin(), layers.end());
+  uses_ = std::make_unique<Uses>(net_);  // the rewiring changed who reads what
+  ++count_;
+}
+
+int Rewrites::finish() {
+  if (!dead_.empty()) {
+    net_.remove_layers(dead_);
+    net_.topo_sort();
+  }
+  dead_.clear();
+  return count_;
+}
+
 Tensor* add_scalar_constant(Network& net, double v, DataType t, int rank) {
   Dims d;
   d.nb_dims = rank;

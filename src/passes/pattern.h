@@ -3,7 +3,9 @@
 // layer that replaces it.
 #pragma once
 
+#include <memory>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -55,6 +57,28 @@ struct Match {
 
 /// Makes `repl` take `old`'s place: its readers, and its network-output position and name.
 void replace_result(Network& net, Tensor* old, Tensor* repl);
+
+/// The bookkeeping of a fusion pass over matched subgraphs: each replacement rewires the readers at once,
+/// the replaced layers are removed when the pass is done.
+class Rewrites {
+ public:
+  explicit Rewrites(Network& net) : net_(net), uses_(std::make_unique<Uses>(net)) {}
+  /// Readers as they are now (refreshed after every replacement).
+  const Uses& uses() const { return *uses_; }
+  /// True when l belongs to a subgraph already replaced by this pass.
+  bool gone(const Layer* l) const { return gone_.count(l) > 0; }
+  /// Makes `repl` take `result`'s place and schedules `layers` (the match) for removal.
+  void replace(const std::vector<Layer*>& layers, Tensor* result, Tensor* repl);
+  /// Removes the replaced layers, restores topological order, and returns how many replacements were made.
+  int finish();
+
+ private:
+  Network& net_;
+  std::unique_ptr<Uses> uses_;
+  std::vector<Layer*> dead_;
+  std::set<const Layer*> gone_;
+  int count_ = 0;
+};
 
 /// A constant of one element holding `v` in dtype t (a float type), of the given rank (all extents 1).
 Tensor* add_scalar_constant(Network& net, double v, DataType t, int rank);

@@ -137,13 +137,6 @@ class TableWriter : public ::testing::Environment {
 };
 [[maybe_unused]] auto* const env = ::testing::AddGlobalTestEnvironment(new TableWriter);
 
-std::vector<Backend*> backends() {
-  std::vector<Backend*> r = {&cpu_backend()};
-  std::string why;
-  if (Backend* b = cuda_backend(0, &why)) r.push_back(b);
-  return r;
-}
-
 double rel_l2(const std::vector<double>& got, const std::vector<double>& want) {
   double num = 0, den = 0;
   for (size_t i = 0; i < got.size(); ++i) {
@@ -188,7 +181,7 @@ void check_op(LayerKind kind, const OpCase& c) {
   for (auto& w : want) half = half || w.dtype == DataType::kHALF || w.dtype == DataType::kBF16;
   std::string dtype_key = c.inputs.empty() ? dtype_name(want[0].dtype) : dtype_name(c.inputs[0].dtype);
 
-  for (Backend* be : backends()) {
+  for (Backend* be : available_backends()) {
     SCOPED_TRACE(std::string(layer_kind_name(kind)) + " " + c.variant + " on " + be->name() + " (" + dtype_key + ")");
     Network net;
     std::vector<Tensor*> ins;
@@ -263,6 +256,13 @@ void check_op(LayerKind kind, const OpCase& c) {
     for (auto* d : bufs) be->release(d);
     for (auto* d : obufs) be->release(d);
   }
+}
+
+std::vector<Backend*> available_backends() {
+  std::vector<Backend*> r = {&cpu_backend()};
+  std::string why;
+  if (Backend* b = cuda_backend(0, &why)) r.push_back(b);
+  return r;
 }
 
 }  // namespace t2t_test

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/backend.h"
 #include "torch2trt/layers/all.h"
 #include "torch2trt/network.h"
 
@@ -42,6 +43,9 @@ struct OpCase {
 /// through a serialize/deserialize round trip, and checks every output with gtest assertions.
 /// `kind` names the layer kind for the support table.
 void check_op(LayerKind kind, const OpCase& c);
+
+/// The backends this process can run: the CPU, and CUDA device 0 when built and present.
+std::vector<Backend*> available_backends();
 
 /// Random values in [lo, hi] (rounded for integer types, 0/1 for bool), deterministic per call order.
 std::vector<double> random_values(int64_t n, DataType t, double lo, double hi);

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "backends/backend.h"
+#include "harness.h"
 #include "passes/pass.h"
 #include "torch2trt/builder.h"
 #include "torch2trt/engine.h"
@@ -134,10 +135,7 @@ TEST(LayoutChannelsLast, KeepsChainsChannelsLastAndOutputsUnchanged) {
   EXPECT_EQ(transposes, 2);
 
   std::vector<float> xv = random_floats(kN * kC * kH * kW, 11);
-  std::vector<Backend*> bes = {&cpu_backend()};
-  std::string why;
-  if (Backend* b = cuda_backend(0, &why)) bes.push_back(b);
-  for (Backend* be : bes) {
+  for (Backend* be : t2t_test::available_backends()) {
     SCOPED_TRACE(be->name());
     auto want = run(be, *ref, xv), got = run(be, *opt, xv);
     for (size_t i = 0; i < want.size(); ++i) EXPECT_LT(rel_l2(got[i], want[i]), 2e-3) << "output " << i;

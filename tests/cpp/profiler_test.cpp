@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "backends/backend.h"
+#include "harness.h"
 #include "torch2trt/builder.h"
 #include "torch2trt/engine.h"
 #include "torch2trt/layers/all.h"
@@ -13,12 +14,7 @@
 namespace torch2trt {
 namespace {
 
-std::vector<Backend*> backends() {
-  std::vector<Backend*> r = {&cpu_backend()};
-  std::string why;
-  if (Backend* b = cuda_backend(0, &why)) r.push_back(b);
-  return r;
-}
+using t2t_test::available_backends;
 
 // x -> softmax -> (* 2 -> tanh), the last two fused into one Pointwise layer.
 std::unique_ptr<Network> small_network() {
@@ -37,7 +33,7 @@ std::unique_ptr<Network> small_network() {
 
 TEST(Profiler, TimesEveryLayerOnlyWhenOn) {
   auto net = small_network();
-  for (Backend* be : backends()) {
+  for (Backend* be : available_backends()) {
     SCOPED_TRACE(be->name());
     for (bool fp16 : {false, true}) {
       BuilderConfig cfg;

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "backends/backend.h"
+#include "harness.h"
 #include "torch2trt/builder.h"
 #include "torch2trt/engine.h"
 #include "torch2trt/layers/all.h"
@@ -14,12 +15,7 @@
 namespace torch2trt {
 namespace {
 
-std::vector<Backend*> backends() {
-  std::vector<Backend*> r = {&cpu_backend()};
-  std::string why;
-  if (Backend* b = cuda_backend(0, &why)) r.push_back(b);
-  return r;
-}
+using t2t_test::available_backends;
 
 ShuffleLayer* reshape(Network& net, Tensor* x, Dims d) {
   auto* s = add_shuffle(net, x);
@@ -87,7 +83,7 @@ Outputs run_network(Backend* be, const std::vector<float>& xv, const std::vector
 TEST(RuntimeMemory, ConstantsAndReshapesRunInPlace) {
   std::vector<float> xv(24), cv = {1.f, -2.f, 0.5f, -100.f};
   std::iota(xv.begin(), xv.end(), -10.f);
-  for (Backend* be : backends()) {
+  for (Backend* be : available_backends()) {
     SCOPED_TRACE(be->name());
     Outputs o = run_network(be, xv, cv);
     for (int i = 0; i < 24; ++i) {
@@ -110,7 +106,7 @@ TEST(RuntimeMemory, ConstantsAndReshapesRunInPlace) {
 
 TEST(RuntimeMemory, BoundConstantFeedsSeveralReaders) {
   // A constant read by two layers and never copied: both see its values after other layers reuse the arena.
-  for (Backend* be : backends()) {
+  for (Backend* be : available_backends()) {
     SCOPED_TRACE(be->name());
     Network net;
     Tensor* x = net.add_input("x", DataType::kFLOAT, Dims{8});
