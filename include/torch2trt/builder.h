@@ -47,6 +47,8 @@ class TimingCache {
   size_t size() const;
   /// Adds the entries of `other` that this cache lacks.
   void combine(const TimingCache& other);
+  /// The devices the entries were measured on (the part of each key after its last '@').
+  std::vector<std::string> devices() const;
   /// Bytes for a file (magic "T2TTCACH", a version, the entries); read back with deserialize().
   std::vector<uint8_t> serialize() const;
   /// Parses serialize()'s bytes; throws InvalidArgument saying what is wrong (not a cache, a newer

@@ -1068,8 +1068,9 @@ def torch2trt(
     if strict_type_constraints:
         config.set_flag(trt.BuilderFlag.OBEY_PRECISION_CONSTRAINTS)
     cache_path = None
+    # Entries are keyed by device, so one cache (or file) may serve several GPUs: no mismatch check here.
     if isinstance(timing_cache, trt.ITimingCache):
-        config.set_timing_cache(timing_cache)
+        config.set_timing_cache(timing_cache, ignore_mismatch=True)
     elif timing_cache is not None:
         if not isinstance(timing_cache, (str, os.PathLike)):
             raise TypeError(
@@ -1081,7 +1082,7 @@ def torch2trt(
             with open(cache_path, "rb") as f:
                 data = f.read()
         try:
-            config.set_timing_cache(config.create_timing_cache(data))
+            config.set_timing_cache(config.create_timing_cache(data), ignore_mismatch=True)
         except ValueError as e:
             raise ValueError(f"torch2trt: timing_cache {cache_path!r}: {e}") from None
     start = time.perf_counter()

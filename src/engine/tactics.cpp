@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "torch2trt/serialize.h"
 
@@ -40,6 +41,15 @@ void TimingCache::combine(const TimingCache& other) {
   auto theirs = other.snapshot();
   std::lock_guard<std::mutex> g(mu_);
   for (auto& kv : theirs) entries_.emplace(kv.first, kv.second);
+}
+
+std::vector<std::string> TimingCache::devices() const {
+  std::set<std::string> d;
+  for (auto& kv : snapshot()) {
+    size_t at = kv.first.rfind('@');
+    d.insert(at == std::string::npos ? std::string() : kv.first.substr(at + 1));
+  }
+  return std::vector<std::string>(d.begin(), d.end());
 }
 
 namespace {

@@ -3,6 +3,8 @@
 #include <nanobind/stl/shared_ptr.h>
 #include <nanobind/stl/tuple.h>
 
+#include <algorithm>
+
 #include "backends/backend.h"
 #include "python/bind.h"
 #include "torch2trt/builder.h"
@@ -258,11 +260,18 @@ NB_MODULE(_C, m) {
                           "Tactic choices measured by builds (TensorRT's ITimingCache): share one between builds, "
                           "or save serialize() to a file, so a second build of the same model times nothing")
       .def("serialize", [](const TimingCache& c) { return to_bytes(c.serialize()); })
-      .def("combine", [](TimingCache& c, const TimingCache& other, bool) {
+      .def("combine", [](TimingCache& c, const TimingCache& other, bool ignore_mismatch) {
+        // Keys carry the device, so mixing devices is harmless; still refuse it unless asked, as TensorRT does.
+        auto mine = c.devices(), theirs = other.devices();
+        if (!ignore_mismatch && !mine.empty())
+          for (const auto& d : theirs)
+            if (std::find(mine.begin(), mine.end(), d) == mine.end())
+              throw InvalidArgument("combine: the other cache was measured on '" + d + "', this one on '" + mine[0] +
+                                    "'; pass ignore_mismatch=True to keep both (entries only match their own device)");
         c.combine(other);
         return true;
       }, nb::arg("input_cache"), nb::arg("ignore_mismatch") = false,
-         "adds the other cache's entries this one lacks (keys carry the device, so caches of other GPUs never match)")
+         "adds the other cache's entries this one lacks; caches of different devices need ignore_mismatch=True")
       .def("__len__", &TimingCache::size);
 
   nb::class_<BuilderConfig>(m, "IBuilderConfig", "What the builder may do")
@@ -271,7 +280,16 @@ NB_MODULE(_C, m) {
         return b.empty() ? std::make_shared<TimingCache>() : TimingCache::deserialize(b.data(), b.size());
       }, nb::arg("serialized_timing_cache") = nb::bytes("", 0),
          "a new timing cache, empty or read from serialize()'s bytes")
-      .def("set_timing_cache", [](BuilderConfig& c, std::shared_ptr<TimingCache> t, bool) {
+      .def("set_timing_cache", [](BuilderConfig& c, std::shared_ptr<TimingCache> t, bool ignore_mismatch) {
+        // A cache measured on another device is refused unless asked (its entries would never match here).
+        if (t && !ignore_mismatch && c.device == DeviceType::kGPU) {
+          std::string why;
+          Backend* be = cuda_backend(c.device_index, &why);
+          auto devs = t->devices();
+          if (be && !devs.empty() && std::find(devs.begin(), devs.end(), be->device_description()) == devs.end())
+            throw InvalidArgument("set_timing_cache: the cache was measured on '" + devs[0] + "', this build runs on '" +
+                                  be->device_description() + "'; pass ignore_mismatch=True to use it anyway");
+        }
         c.timing_cache = std::move(t);
         return true;
       }, nb::arg("cache"), nb::arg("ignore_mismatch") = false)

@@ -27,6 +27,7 @@ TEST(TimingCache, RoundTripAndCombine) {
   EXPECT_EQ(e.tactic, 3);
   EXPECT_DOUBLE_EQ(e.ms, 0.25);
   EXPECT_FALSE(d->find("conv c@gpu", &e));
+  EXPECT_EQ(d->devices(), std::vector<std::string>{"gpu"});
   TimingCache other;
   other.put("conv a@gpu", {7, 0.1});  // this cache's own entry wins
   other.put("conv c@gpu", {1, 0.5});

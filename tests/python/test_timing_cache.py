@@ -67,3 +67,40 @@ def test_gpu_second_build_reuses_the_cache(tmp_path):
         for t in (t1, t2):
             out = t(x).float()
             assert float((out - ref).norm() / ref.norm()) < 1e-2
+
+
+def _cache_bytes(entries):
+    """A cache file with the given {key: (tactic, ms)} entries (the format of TimingCache::serialize)."""
+    import struct
+
+    out = b"T2TTCACH" + struct.pack("<I", 1) + struct.pack("<Q", len(entries))
+    for key, (tactic, ms) in entries.items():
+        k = key.encode()
+        out += struct.pack("<Q", len(k)) + k + struct.pack("<q", tactic) + struct.pack("<d", ms)
+    return out
+
+
+def test_combine_refuses_another_device_unless_asked():
+    config = trt.Builder().create_builder_config()
+    a = config.create_timing_cache(_cache_bytes({"conv x@GPU A": (3, 0.5)}))
+    b = config.create_timing_cache(_cache_bytes({"conv x@GPU B": (1, 0.4), "conv y@GPU B": (2, 0.1)}))
+    same = config.create_timing_cache(_cache_bytes({"conv z@GPU A": (0, 0.2)}))
+    assert len(a) == 1
+    a.combine(same)
+    assert len(a) == 2
+    with pytest.raises(ValueError, match=r"measured on 'GPU B', this one on 'GPU A'; pass ignore_mismatch=True"):
+        a.combine(b)
+    assert len(a) == 2
+    a.combine(b, ignore_mismatch=True)
+    assert len(a) == 4
+    assert trt.Builder().create_builder_config().create_timing_cache(a.serialize()).serialize() == a.serialize()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_set_timing_cache_refuses_another_device_unless_asked():
+    config = trt.Builder().create_builder_config()
+    config.default_device_type = trt.DeviceType.GPU
+    other = config.create_timing_cache(_cache_bytes({"conv x@Some Other GPU": (3, 0.5)}))
+    with pytest.raises(ValueError, match="measured on 'Some Other GPU'"):
+        config.set_timing_cache(other)
+    config.set_timing_cache(other, ignore_mismatch=True)
