@@ -1,6 +1,11 @@
 """Per-layer profile of a converted model: the slowest layers with their kernels and precision.
 
     python benchmarks/profile_layers.py --model efficientnet_b0 --batch 1 --fp16 --top 15
+    python benchmarks/profile_layers.py --model bert_base --batch 1 --fp16 --kernels
+
+--kernels lists the GPU kernels of one forward as the CUDA profiler (CUPTI, through torch.profiler) records
+them, with no per-layer synchronisation: their durations add up to the device time of a run, and the gap
+between that sum and the wall time of a run is launch overhead.
 """
 
 import argparse
@@ -22,10 +27,13 @@ def main():
     p.add_argument("--fp16", action="store_true")
     p.add_argument("--top", type=int, default=15)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--kernels", action="store_true", help="list GPU kernels (CUPTI) instead of timing layers")
     args = p.parse_args()
     device = torch.device(args.device)
     model, x = make_model(args.model, args.batch, device, torch.float32)
     trt_model = torch2trt(model, [x], fp16_mode=args.fp16)
+    if args.kernels:
+        return kernel_profile(trt_model, x, args)
     ctx = trt_model.context
     ctx.profiling = True
     for _ in range(5):
@@ -40,6 +48,46 @@ def main():
     print("by kind: " + ", ".join(f"{k} {v:.3f}" for k, v in sorted(by_kind.items(), key=lambda kv: -kv[1])))
     for r in sorted(rows, key=lambda r: -r["time_ms"])[: args.top]:
         print(f"  {r['time_ms']:.4f} ms  {r['kind']:<16} {r['kernel']:<22} {r['precision']:<9} {r['name']}")
+
+
+def kernel_profile(trt_model, x, args, runs=20):
+    """Kernels of one forward, summed by name, from the CUDA profiler."""
+    from torch.profiler import profile, ProfilerActivity
+
+    trt_model.context.set_graphs_enabled(False)  # every launch visible as itself
+    for _ in range(3):
+        trt_model(x)
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(runs):
+            trt_model(x)
+        torch.cuda.synchronize()
+    kernels = {}
+    launches = 0
+    for e in prof.events():
+        if e.device_type != torch.autograd.DeviceType.CUDA:
+            continue
+        name = e.name
+        t = e.device_time if hasattr(e, "device_time") else e.cuda_time
+        k = kernels.setdefault(name, [0, 0.0])
+        k[0] += 1
+        k[1] += t
+        launches += 1
+    total_us = sum(v[1] for v in kernels.values()) / runs
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    trt_model.context.set_graphs_enabled(True)
+    for _ in range(5):
+        trt_model(x)
+    start.record()
+    for _ in range(50):
+        trt_model(x)
+    end.record()
+    torch.cuda.synchronize()
+    wall = start.elapsed_time(end) / 50
+    print(f"{args.model} batch {args.batch} {'fp16' if args.fp16 else 'fp32'}: {launches / runs:.0f} launches per run, "
+          f"kernel time {total_us / 1000:.3f} ms, graph-replay wall {wall:.3f} ms")
+    for name, (n, t) in sorted(kernels.items(), key=lambda kv: -kv[1][1])[: args.top]:
+        print(f"  {t / runs:8.1f} us  x{n / runs:5.1f}  {t / n:7.2f} us each  {name[:110]}")
 
 
 if __name__ == "__main__":
