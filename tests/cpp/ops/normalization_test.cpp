@@ -93,6 +93,9 @@ TEST(Normalization, LayerInstanceGroupNorm) {
     run("group_norm_groups_eq_channels", dt, Dims{2, 6, 5, 4}, Dims{1, 6, 1, 1}, 3u << 2, 6);
     run("group_norm_one_group", dt, Dims{2, 6, 5, 4}, Dims{1, 6, 1, 1}, 7u << 1, 1);  // GroupNorm(1, C)
     run("group_norm_no_spatial", dt, Dims{3, 8}, Dims{8}, 0u, 4);
+    // BERT's rows (the CUDA one-kernel row path, 16-byte accesses), and one longer than a warp takes alone.
+    run("layer_norm_768", dt, Dims{3, 7, 768}, Dims{768}, 1u << 2, 1);
+    run("layer_norm_long_row", dt, Dims{2, 8200}, Dims{8200}, 1u << 1, 1);
   }
 }
 
