@@ -115,7 +115,17 @@ bool layout_agnostic(LayerKind k) {
   }
 }
 
-// Moves the transposes back to NCHW that feed a layout-agnostic layer past it; returns the rewrites.
+// Whether the NHWC form of a 4-D tensor of dims d keeps its memory order (at most one of C, H, W above 1,
+// as in a squeeze-excitation's (N, C, 1, 1) gate): the runtime runs that transpose as a free reshape.
+bool moves_only_unit_axes(const Dims& d) {
+  if (d.nb_dims != 4 || !d.is_static()) return false;
+  return (d.d[1] != 1) + (d.d[2] != 1) + (d.d[3] != 1) <= 1;
+}
+
+// Moves the transposes back to NCHW that feed a layout-agnostic layer past it; returns the rewrites. The
+// layer's other inputs must be constants (permuted once here) or tensors whose NHWC form costs nothing
+// (moves_only_unit_axes): EfficientNet's gates x * sigmoid(excite(...)) then stay NHWC when the excite
+// convolution itself is not channels-last.
 int sink_transposes(Network& net) {
   int changes = 0;
   const int n = net.num_layers();
@@ -129,7 +139,8 @@ int sink_transposes(Network& net) {
         any = true;
       } else {
         const Layer* p = t->producer();
-        ok = ok && p && p->kind() == LayerKind::kConstant && t->dims().nb_dims <= 4 && t->dims().is_static();
+        const bool constant = p && p->kind() == LayerKind::kConstant && t->dims().nb_dims <= 4 && t->dims().is_static();
+        ok = ok && (constant || moves_only_unit_axes(t->dims()));
       }
     }
     if (!any || !ok) continue;
@@ -137,7 +148,10 @@ int sink_transposes(Network& net) {
       Tensor* t = l->input(k);
       if (!t) continue;
       Tensor* s = nhwc_source(t);
-      net.rewire_input(l, k, s ? s : nhwc_constant(net, static_cast<const ConstantLayer*>(t->producer())));
+      const Layer* p = t->producer();
+      if (!s && p && p->kind() == LayerKind::kConstant && t->dims().nb_dims <= 4 && t->dims().is_static())
+        s = nhwc_constant(net, static_cast<const ConstantLayer*>(p));
+      net.rewire_input(l, k, s ? s : add_transpose(net, t, kToLast, t->name() + "_nhwc"));
     }
     view_as_nchw(net, l->output(0));
     ++changes;

@@ -67,7 +67,9 @@ bool is_full_transpose(const Layer* l) {
   return !s->p.has_reshape && !s->p.first_transpose.empty() && !permutation_keeps_order(l->input(0)->dims(), s->p.first_transpose);
 }
 
-std::vector<std::vector<float>> run(Backend* be, const Network& net, const std::vector<float>& xv) {
+std::vector<std::vector<float>> run(Backend* be, const Network& net, const std::vector<float>& xv,
+                                    std::vector<std::pair<std::string, size_t>> outs = {{"y", kN * kC},
+                                                                                        {"a", kN * kC * kH * kW}}) {
   BuilderConfig cfg;
   cfg.device = be->device() == DeviceKind::kCUDA ? DeviceType::kGPU : DeviceType::kCPU;
   cfg.optimization_level = 0;  // the networks are already rewritten; run them as they are
@@ -76,7 +78,6 @@ std::vector<std::vector<float>> run(Backend* be, const Network& net, const std::
   void* xd = be->allocate(xv.size() * 4);
   be->upload(xd, xv.data(), xv.size() * 4);
   ctx->set_tensor_address("x", xd);
-  std::vector<std::pair<std::string, size_t>> outs = {{"y", kN * kC}, {"a", kN * kC * kH * kW}};
   std::vector<void*> od;
   for (auto& o : outs) {
     od.push_back(be->allocate(o.second * 4));
@@ -139,6 +140,54 @@ TEST(LayoutChannelsLast, KeepsChainsChannelsLastAndOutputsUnchanged) {
     SCOPED_TRACE(be->name());
     auto want = run(be, *ref, xv), got = run(be, *opt, xv);
     for (size_t i = 0; i < want.size(); ++i) EXPECT_LT(rel_l2(got[i], want[i]), 2e-3) << "output " << i;
+  }
+}
+
+// EfficientNet's squeeze-excitation: y = conv(x); g = sigmoid(conv_e(conv_s(avgpool(y)))); z = conv(y * g).
+// The squeeze/excite convolutions (10 channels) are not channels-last, so the gate g is channels-first --
+// but (N, C, 1, 1) is the same memory in either layout, so y * g must still stay NHWC (no transposes of y).
+std::unique_ptr<Network> squeeze_excite() {
+  auto net = std::make_unique<Network>();
+  Tensor* x = net->add_input("x", DataType::kFLOAT, Dims::from({kN, kC, kH, kW}));
+  auto* a = conv3x3(*net, x, 1);
+  Tensor* g = add_adaptive_pooling_nd(*net, a->output(0), PoolingType::kAVERAGE, Dims::from({1, 1}))->output(0);
+  const int64_t kSq = 10;
+  auto* sq = add_convolution_nd(*net, g, kSq, Dims::from({1, 1}), Weights::f32(random_floats(kSq * kC, 21, 0.3f)),
+                                Weights::f32(random_floats(kSq, 22)));
+  auto* ex = add_convolution_nd(*net, sq->output(0), kC, Dims::from({1, 1}),
+                                Weights::f32(random_floats(kC * kSq, 23, 0.3f)), Weights::f32(random_floats(kC, 24)));
+  Tensor* gate = add_activation(*net, ex->output(0), ActivationType::kSIGMOID)->output(0);
+  Tensor* m = add_elementwise(*net, a->output(0), gate, ElementWiseOperation::kPROD)->output(0);
+  auto* z = conv3x3(*net, m, 31);
+  z->output(0)->set_name("z");
+  net->mark_output(z->output(0));
+  return net;
+}
+
+TEST(LayoutChannelsLast, SqueezeExcitationGateStaysChannelsLast) {
+  auto ref = squeeze_excite();
+  auto opt = ref->clone();
+  BuilderConfig gpu;
+  gpu.device = DeviceType::kGPU;
+  gpu.set_flag(BuilderFlag::kFP16);
+  assign_precision(*ref, gpu);
+  assign_precision(*opt, gpu);
+  EXPECT_GT(layout_channels_last(*opt, gpu), 0);
+  opt->validate();
+  int transposes = 0;
+  for (int i = 0; i < opt->num_layers(); ++i) {
+    const Layer* l = opt->layer(i);
+    if (is_full_transpose(l)) ++transposes;
+    if (l->kind() == LayerKind::kElementWise)
+      for (const Tensor* t : l->inputs())
+        EXPECT_FALSE(t->producer() && is_full_transpose(t->producer())) << l->name() << " reads a transpose";
+  }
+  EXPECT_EQ(transposes, 2);  // the input into the chain and z out of it
+  std::vector<float> xv = random_floats(kN * kC * kH * kW, 12);
+  for (Backend* be : t2t_test::available_backends()) {
+    SCOPED_TRACE(be->name());
+    auto want = run(be, *ref, xv, {{"z", kN * kC * kH * kW}}), got = run(be, *opt, xv, {{"z", kN * kC * kH * kW}});
+    EXPECT_LT(rel_l2(got[0], want[0]), 2e-3);
   }
 }
 
