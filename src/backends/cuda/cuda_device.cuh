@@ -209,11 +209,76 @@ __global__ void strided_kernel(int64_t n, OffsetCalc<N> calc, Op op) {
   }
 }
 
-/// Launches strided_kernel on `stream` and checks the launch.
+/// Division of 32-bit indices below 2^31 by a fixed divisor d (1 <= d <= 2^31) as a multiply-high and a
+/// shift (Granlund-Montgomery): the strided kernels spent most of their time in 64-bit divisions.
+struct FastDiv {
+  uint32_t d = 1, m = 1, s = 0;
+  FastDiv() = default;
+  explicit FastDiv(uint32_t div) : d(div) {
+    while (s < 32 && (uint64_t(1) << s) < d) ++s;
+    m = static_cast<uint32_t>(((uint64_t(1) << 32) * ((uint64_t(1) << s) - d)) / d + 1);
+  }
+  __device__ __forceinline__ uint32_t div(uint32_t n) const { return (__umulhi(n, m) + n) >> s; }
+};
+
+/// OffsetCalc for outputs below 2^31 elements whose operand offsets fit in int32: 32-bit index math.
+template <int N>
+struct OffsetCalc32 {
+  int rank = 0;
+  FastDiv dims[kMaxDims];
+  int32_t strides[N][kMaxDims] = {};
+
+  __device__ __forceinline__ void get(uint32_t i, int64_t* off) const {
+    int32_t o[N];
+    for (int k = 0; k < N; ++k) o[k] = 0;
+    for (int d = rank - 1; d >= 0; --d) {
+      const uint32_t q = d == 0 ? 0 : dims[d].div(i);
+      const int32_t c = static_cast<int32_t>(i - q * dims[d].d);
+      i = q;
+      for (int k = 0; k < N; ++k) o[k] += c * strides[k][d];
+    }
+    for (int k = 0; k < N; ++k) off[k] = o[k];
+  }
+};
+
+/// The 32-bit form of `c` for n output elements, when every index and offset fits (else false).
+template <int N>
+bool narrow_offset_calc(const OffsetCalc<N>& c, int64_t n, OffsetCalc32<N>* out) {
+  constexpr int64_t kLim = int64_t(1) << 31;
+  if (n >= kLim) return false;
+  out->rank = c.rank;
+  for (int k = 0; k < N; ++k) {
+    int64_t reach = 0;  // the largest |offset| operand k can take
+    for (int d = 0; d < c.rank; ++d) {
+      const int64_t st = c.strides[k][d] < 0 ? -c.strides[k][d] : c.strides[k][d];
+      if (st >= kLim) return false;
+      reach += (c.dims[d] - 1) * st;
+      if (reach >= kLim) return false;
+      out->strides[k][d] = static_cast<int32_t>(c.strides[k][d]);
+    }
+  }
+  for (int d = 0; d < c.rank; ++d) out->dims[d] = FastDiv(static_cast<uint32_t>(c.dims[d]));
+  return true;
+}
+
+template <int N, class Op>
+__global__ void strided_kernel32(uint32_t n, OffsetCalc32<N> calc, Op op) {
+  for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+    int64_t off[N];
+    calc.get(i, off);
+    op(static_cast<int64_t>(i), off);
+  }
+}
+
+/// Launches strided_kernel (strided_kernel32 where the sizes allow) on `stream` and checks the launch.
 template <int N, class Op>
 void launch_strided(int64_t n, const OffsetCalc<N>& calc, const Op& op, cudaStream_t stream, const char* name) {
   if (n <= 0) return;
-  strided_kernel<N, Op><<<grid_1d(n), kBlock, 0, stream>>>(n, calc, op);
+  OffsetCalc32<N> c32;
+  if (narrow_offset_calc(calc, n, &c32))
+    strided_kernel32<N, Op><<<grid_1d(n), kBlock, 0, stream>>>(static_cast<uint32_t>(n), c32, op);
+  else
+    strided_kernel<N, Op><<<grid_1d(n), kBlock, 0, stream>>>(n, calc, op);
   check_launch(name);
 }
 
