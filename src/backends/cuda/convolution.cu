@@ -155,13 +155,20 @@ __global__ void depthwise_nhwc(DwGeo g, const T* __restrict__ x, const float* __
 
 // xs (rows, cp) = x (rows, c) with channels c..cp-1 zero: a channels-last input with few channels (an
 // image's 3) padded to the 8 that cuDNN's tensor-core kernels take.
+// One thread per row (pixel): c reads, one 16-byte store when a padded row is 16 bytes (8 halves).
 template <class T>
 __global__ void pad_channels(const T* __restrict__ x, T* __restrict__ xs, int64_t rows, int c, int cp) {
-  const int64_t total = rows * cp;
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int ch = static_cast<int>(i % cp);
-    xs[i] = ch < c ? x[(i / cp) * c + ch] : from_float<T>(0.f);
+  for (int64_t r = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; r < rows;
+       r += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const T* xr = x + r * c;
+    T* yr = xs + r * cp;
+    if (cp * sizeof(T) == 16) {
+      T v[16 / sizeof(T)];
+      for (int ch = 0; ch < cp; ++ch) v[ch] = ch < c ? xr[ch] : from_float<T>(0.f);
+      *reinterpret_cast<uint4*>(yr) = *reinterpret_cast<const uint4*>(v);
+    } else {
+      for (int ch = 0; ch < cp; ++ch) yr[ch] = ch < c ? xr[ch] : from_float<T>(0.f);
+    }
   }
 }
 
@@ -492,7 +499,7 @@ class ConvKernel : public Kernel {
         T* xs = reinterpret_cast<T*>(static_cast<uint8_t*>(a.workspace) + plan_->algo_bytes + plan_->stage_bytes);
         int64_t rows = g_.batch;
         for (int i = 0; i < g_.nsp; ++i) rows *= g_.in[i];
-        pad_channels<T><<<grid_1d(rows * pad_c_), kBlock, 0, s>>>(x, xs, rows, static_cast<int>(g_.in_channels),
+        pad_channels<T><<<grid_1d(rows), kBlock, 0, s>>>(x, xs, rows, static_cast<int>(g_.in_channels),
                                                                    static_cast<int>(pad_c_));
         check_launch("conv_pad_channels");
         x = xs;
