@@ -155,7 +155,7 @@ __global__ void __launch_bounds__(kRowWarps * 32)
     for (int c = lane * V; c < count; c += 32 * V) {
       float v[V];
       load_vec<T, V>(xr + c, v);
-      T out[V];
+      alignas(16) T out[V];
 #pragma unroll
       for (int j = 0; j < V; ++j) {
         const Acc g = static_cast<Acc>(to_float(scale[po[0] + (rp.scale_cols ? c + j : 0)]));
