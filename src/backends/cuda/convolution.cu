@@ -163,7 +163,7 @@ __global__ void pad_channels(const T* __restrict__ x, T* __restrict__ xs, int64_
     const T* xr = x + r * c;
     T* yr = xs + r * cp;
     if (cp * sizeof(T) == 16) {
-      T v[16 / sizeof(T)];
+      alignas(16) T v[16 / sizeof(T)];
       for (int ch = 0; ch < cp; ++ch) v[ch] = ch < c ? xr[ch] : from_float<T>(0.f);
       *reinterpret_cast<uint4*>(yr) = *reinterpret_cast<const uint4*>(v);
     } else {
