@@ -80,6 +80,13 @@ TEST(ElementWise, FloatOpsWithBroadcasting) {
       run(op, dt, Dims{2, 1, 4}, Dims{3, 1}, -3, 3, "broadcast");
     }
     run(E::kPOW, dt, Dims{2, 3, 4}, Dims{1, 1, 4}, 0.5, 2, "positive");
+    // 16-byte vector paths on the GPU: a channels-last gate (N, 1, 1, C), a per-column operand on either
+    // side, and an inner extent that is not a multiple of the vector (scalar path).
+    for (E op : {E::kPROD, E::kSUB}) {
+      run(op, dt, Dims{2, 5, 3, 16}, Dims{2, 1, 1, 16}, -3, 3, "gate");
+      run(op, dt, Dims{16}, Dims{3, 2, 16}, -3, 3, "column_first");
+      run(op, dt, Dims{3, 2, 12}, Dims{3, 2, 12}, -3, 3, "inner12");
+    }
   }
 }
 
