@@ -121,40 +121,65 @@ struct RowParams {
 };
 
 // Row `row` of `count` elements at x + row * count, normalized into y: warp `row` of the grid-stride loop.
-template <class T, int V>
+// CH > 0: the row is at most CH * 32 * V elements and stays in registers (one read of x: short rows are
+// latency-bound, BERT's at batch 1); CH == 0: any length, x read three times (the re-reads hit L1).
+template <class T, int V, int CH>
 __global__ void __launch_bounds__(kRowWarps * 32)
     row_norm(const T* __restrict__ x, const T* __restrict__ scale, const T* __restrict__ bias, T* __restrict__ y,
              int64_t rows, int count, float eps, RowParams rp) {
   using Acc = AccOf<T>;
+  constexpr int kCached = CH > 0 ? CH : 1;
   const int lane = threadIdx.x % 32;
   for (int64_t row = blockIdx.x * static_cast<int64_t>(kRowWarps) + threadIdx.x / 32; row < rows;
        row += static_cast<int64_t>(gridDim.x) * kRowWarps) {
     const T* xr = x + row * count;
+    float cache[kCached][V];
     Acc s = 0;
-    for (int c = lane * V; c < count; c += 32 * V) {
-      float v[V];
-      load_vec<T, V>(xr + c, v);
+    if constexpr (CH > 0) {
 #pragma unroll
-      for (int j = 0; j < V; ++j) s += static_cast<Acc>(v[j]);
+      for (int k = 0; k < CH; ++k) {
+        const int c = (lane + 32 * k) * V;
+#pragma unroll
+        for (int j = 0; j < V; ++j) cache[k][j] = 0.f;
+        if (c < count) load_vec<T, V>(xr + c, cache[k]);
+#pragma unroll
+        for (int j = 0; j < V; ++j) s += static_cast<Acc>(cache[k][j]);
+      }
+    } else {
+      for (int c = lane * V; c < count; c += 32 * V) {
+        float v[V];
+        load_vec<T, V>(xr + c, v);
+#pragma unroll
+        for (int j = 0; j < V; ++j) s += static_cast<Acc>(v[j]);
+      }
     }
     const Acc mean = warp_sum(s) / static_cast<Acc>(count);
     Acc q = 0;
-    for (int c = lane * V; c < count; c += 32 * V) {
-      float v[V];
-      load_vec<T, V>(xr + c, v);
+    if constexpr (CH > 0) {
 #pragma unroll
-      for (int j = 0; j < V; ++j) {
-        const Acc d = static_cast<Acc>(v[j]) - mean;
-        q += d * d;
+      for (int k = 0; k < CH; ++k)
+        if ((lane + 32 * k) * V < count)
+#pragma unroll
+          for (int j = 0; j < V; ++j) {
+            const Acc d = static_cast<Acc>(cache[k][j]) - mean;
+            q += d * d;
+          }
+    } else {
+      for (int c = lane * V; c < count; c += 32 * V) {
+        float v[V];
+        load_vec<T, V>(xr + c, v);
+#pragma unroll
+        for (int j = 0; j < V; ++j) {
+          const Acc d = static_cast<Acc>(v[j]) - mean;
+          q += d * d;
+        }
       }
     }
     const Acc rstd = Acc(1) / sqrt(warp_sum(q) / static_cast<Acc>(count) + static_cast<Acc>(eps));
     int64_t po[2];
     rp.kept.get(row, po);
     T* yr = y + row * count;
-    for (int c = lane * V; c < count; c += 32 * V) {
-      float v[V];
-      load_vec<T, V>(xr + c, v);
+    auto store = [&](int c, const float* v) {
       alignas(16) T out[V];
 #pragma unroll
       for (int j = 0; j < V; ++j) {
@@ -166,6 +191,19 @@ __global__ void __launch_bounds__(kRowWarps * 32)
         yr[c] = out[0];
       else
         *reinterpret_cast<uint4*>(yr + c) = *reinterpret_cast<const uint4*>(out);
+    };
+    if constexpr (CH > 0) {
+#pragma unroll
+      for (int k = 0; k < CH; ++k) {
+        const int c = (lane + 32 * k) * V;
+        if (c < count) store(c, cache[k]);
+      }
+    } else {
+      for (int c = lane * V; c < count; c += 32 * V) {
+        float v[V];
+        load_vec<T, V>(xr + c, v);
+        store(c, v);
+      }
     }
   }
 }
@@ -314,10 +352,22 @@ class NormalizationKernel : public Kernel {
       const int64_t rows = instances_;
       const unsigned grid = static_cast<unsigned>(std::min<int64_t>((rows + kRowWarps - 1) / kRowWarps, 1 << 20));
       const int count = static_cast<int>(count_);
-      if (vec)
-        row_norm<T, V><<<grid, kRowWarps * 32, 0, s>>>(x, scale, bias, y, rows, count, p_.epsilon, rp_);
-      else
-        row_norm<T, 1><<<grid, kRowWarps * 32, 0, s>>>(x, scale, bias, y, rows, count, p_.epsilon, rp_);
+      if (!vec) {
+        row_norm<T, 1, 0><<<grid, kRowWarps * 32, 0, s>>>(x, scale, bias, y, rows, count, p_.epsilon, rp_);
+        return;
+      }
+      // Rows of up to 4 vectors per lane stay in registers.
+      const int per_lane = (count + 32 * V - 1) / (32 * V);
+      auto launch = [&](auto ch) {
+        row_norm<T, V, decltype(ch)::value><<<grid, kRowWarps * 32, 0, s>>>(x, scale, bias, y, rows, count, p_.epsilon, rp_);
+      };
+      switch (per_lane) {
+        case 1: launch(std::integral_constant<int, 1>{}); break;
+        case 2: launch(std::integral_constant<int, 2>{}); break;
+        case 3: launch(std::integral_constant<int, 3>{}); break;
+        case 4: launch(std::integral_constant<int, 4>{}); break;
+        default: launch(std::integral_constant<int, 0>{}); break;
+      }
     });
     check_launch("normalization_rows");
   }

@@ -95,6 +95,7 @@ TEST(Normalization, LayerInstanceGroupNorm) {
     run("group_norm_no_spatial", dt, Dims{3, 8}, Dims{8}, 0u, 4);
     // BERT's rows (the CUDA one-kernel row path, 16-byte accesses), and one longer than a warp takes alone.
     run("layer_norm_768", dt, Dims{3, 7, 768}, Dims{768}, 1u << 2, 1);
+    run("layer_norm_1000", dt, Dims{5, 1000}, Dims{1000}, 1u << 1, 1);  // a partly filled last register chunk
     run("layer_norm_long_row", dt, Dims{2, 8200}, Dims{8200}, 1u << 1, 1);
   }
 }
