@@ -21,6 +21,40 @@ int batch_dims(const AttentionParams& p, int rank, int* pos) {
 
 bool has_mask(const std::vector<TensorDesc>& in) { return in.size() == 4 && in[3].dims.nb_dims >= 0; }
 
+// Position of the "3" dim of a packed (..., S, 3, H, D) input 0 of rank r.
+int packed_dim(int rank) { return rank - 3; }
+
+// The inputs as the unpacked rule sees them: with packed_qkv, q, k and v are each input 0 without its "3"
+// dim, (..., S, H, D); the mask stays. Validates what packing requires first.
+std::vector<TensorDesc> unpacked(const AttentionLayer& l, const std::vector<TensorDesc>& in) {
+  const AttentionParams& p = l.p;
+  if (!p.packed_qkv) return in;
+  if (!p.heads_interleaved)
+    l.fail("packed_qkv", "needs heads_interleaved: the packed input 0 is (..., S, 3, H, D)");
+  if (in.size() != 3 && in.size() != 4)
+    l.fail("inputs", "expects the packed q/k/v, two unset inputs and an optional mask (3 or 4 inputs), got " +
+                         std::to_string(in.size()));
+  if (in[0].dims.nb_dims < 0) l.fail("query", "the packed q/k/v input (input 0) is not set");
+  for (int i = 1; i < 3; ++i)
+    if (in[i].dims.nb_dims >= 0)
+      l.fail(kNames[i], "must be unset with packed_qkv (input 0 holds q, k and v), got a tensor of shape " +
+                            in[i].dims.str());
+  const Dims& d = in[0].dims;
+  if (d.nb_dims < 4)
+    l.fail("query", "packed_qkv needs rank >= 4 for the layout (..., S, 3, H, D), got " + d.str());
+  const int at = packed_dim(d.nb_dims);
+  if (d.d[at] != 3 && d.d[at] != -1)
+    l.fail("query", "packed_qkv needs extent 3 (q, k, v) at dim " + std::to_string(at) +
+                        " of the layout (..., S, 3, H, D), got " + d.str());
+  TensorDesc qkv{in[0].dtype, Dims()};
+  qkv.dims.nb_dims = d.nb_dims - 1;
+  for (int i = 0, j = 0; i < d.nb_dims; ++i)
+    if (i != at) qkv.dims.d[j++] = d.d[i];
+  std::vector<TensorDesc> r = {qkv, qkv, qkv};
+  if (in.size() == 4) r.push_back(in[3]);
+  return r;
+}
+
 // Validates inputs and parameters; returns the logical scores dims (batch..., Sq, Sk), for messages and
 // for the mask's broadcast.
 Dims check(const AttentionLayer& l, const std::vector<TensorDesc>& in) {
@@ -88,30 +122,38 @@ Dims check(const AttentionLayer& l, const std::vector<TensorDesc>& in) {
   return scores;
 }
 
-// Dense strides of `d` mapped onto the logical batch dims at positions `pos`, 0 where the extent is 1.
-AttentionStrides operand_strides(const Dims& d, const int* pos, int br, int seq) {
+// Strides `c` of an operand of dims `d` mapped onto the logical batch dims at positions `pos`, 0 where the
+// extent is 1.
+AttentionStrides operand_strides(const Dims& d, const std::vector<int64_t>& c, const int* pos, int br, int seq) {
   AttentionStrides st;
-  std::vector<int64_t> c = contiguous_strides(d);
   for (int j = 0; j < br; ++j) st.batch[j] = d.d[pos[j]] == 1 ? 0 : c[pos[j]];
   st.row = c[seq];
   st.col = 1;
   return st;
 }
 
+// The same for a dense operand.
+AttentionStrides operand_strides(const Dims& d, const int* pos, int br, int seq) {
+  return operand_strides(d, contiguous_strides(d), pos, br, seq);
+}
+
 }  // namespace
 
-std::vector<TensorDesc> AttentionLayer::infer(const std::vector<TensorDesc>& in) const {
+std::vector<TensorDesc> AttentionLayer::infer(const std::vector<TensorDesc>& packed) const {
+  const std::vector<TensorDesc> in = unpacked(*this, packed);
   check(*this, in);
   Dims out = in[0].dims;
   out.d[out.nb_dims - 1] = in[2].dims.d[out.nb_dims - 1];
   return {TensorDesc{in[0].dtype, out}};
 }
 
-AttentionGeometry AttentionLayer::geometry(const std::vector<TensorDesc>& in) const {
+AttentionGeometry AttentionLayer::geometry(const std::vector<TensorDesc>& packed) const {
+  const std::vector<TensorDesc> in = unpacked(*this, packed);
   Dims scores = check(*this, in);
   const int n = has_mask(in) ? 4 : 3;
   for (int i = 0; i < n; ++i)
-    if (!in[i].dims.is_static()) fail(kNames[i], "geometry needs concrete dims, got " + in[i].dims.str());
+    if (packed[i].dims.nb_dims >= 0 && !packed[i].dims.is_static())
+      fail(kNames[i], "geometry needs concrete dims, got " + packed[i].dims.str());
   AttentionGeometry g;
   const int r = in[0].dims.nb_dims, s = seq_dim(p, r);
   int pos[kMaxDims];
@@ -124,9 +166,22 @@ AttentionGeometry AttentionLayer::geometry(const std::vector<TensorDesc>& in) co
   g.sk = in[1].dims.d[s];
   g.d = in[0].dims.d[r - 1];
   g.dv = in[2].dims.d[r - 1];
-  g.q = operand_strides(in[0].dims, pos, g.batch_rank, s);
-  g.k = operand_strides(in[1].dims, pos, g.batch_rank, s);
-  g.v = operand_strides(in[2].dims, pos, g.batch_rank, s);
+  if (p.packed_qkv) {
+    // q, k and v are views of input 0 without its "3" dim: its strides with that dim's left out.
+    const Dims& pd = packed[0].dims;
+    const int at = packed_dim(pd.nb_dims);
+    std::vector<int64_t> c = contiguous_strides(pd);
+    g.packed_qkv = true;
+    g.k_offset = c[at];
+    g.v_offset = 2 * c[at];
+    c.erase(c.begin() + at);
+    g.q = operand_strides(in[0].dims, c, pos, g.batch_rank, s);
+    g.k = g.v = g.q;
+  } else {
+    g.q = operand_strides(in[0].dims, pos, g.batch_rank, s);
+    g.k = operand_strides(in[1].dims, pos, g.batch_rank, s);
+    g.v = operand_strides(in[2].dims, pos, g.batch_rank, s);
+  }
   Dims od = in[0].dims;
   od.d[r - 1] = g.dv;
   g.out = operand_strides(od, pos, g.batch_rank, s);

@@ -14,6 +14,7 @@ int fuse_attention(Network& net, const BuilderConfig& config);
 int fuse_pointwise(Network& net, const BuilderConfig& config);
 int fuse_convolution_epilogue(Network& net, const BuilderConfig& config);
 int fuse_matmul_epilogue(Network& net, const BuilderConfig& config);
+int merge_qkv_projections(Network& net, const BuilderConfig& config);
 
 const std::vector<Pass>& builder_passes() {
   static const std::vector<Pass> passes = {
@@ -34,6 +35,8 @@ const std::vector<Pass>& builder_passes() {
       {"fuse_convolution_epilogue", fuse_convolution_epilogue},
       // Same place for the same reason: bias adds, residual adds and activations after a matmul.
       {"fuse_matmul_epilogue", fuse_matmul_epilogue},
+      // After fuse_attention and fuse_matmul_epilogue: it reads the Attention layer and the projections' biases.
+      {"merge_qkv_projections", merge_qkv_projections},
       // Last: any pass that claims specific elementwise layers (an activation after a convolution, say)
       // must run before it.
       {"fuse_pointwise", fuse_pointwise},

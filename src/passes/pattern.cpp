@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "backends/backend.h"
+
 namespace torch2trt::pattern {
 
 Uses::Uses(const Network& net) {
@@ -91,6 +93,26 @@ Tensor* add_scalar_constant(Network& net, double v, DataType t, int rank) {
     throw InvalidArgument(std::string("add_scalar_constant: needs a float dtype, got ") + dtype_name(t));
   }
   return add_constant(net, d, w)->output(0);
+}
+
+bool target_runs(const Layer& probe, std::vector<TensorDesc> in, std::vector<TensorDesc> out,
+                 const BuilderConfig& config) {
+  Backend* backend = nullptr;
+  try {
+    backend = &get_backend(config.device == DeviceType::kGPU ? DeviceKind::kCUDA : DeviceKind::kCPU,
+                           config.device_index);
+  } catch (const Error&) {
+    return false;
+  }
+  if (!backend->unsupported_reason(probe, in, out).empty()) return false;
+  const DataType low = config.get_flag(BuilderFlag::kFP16)   ? DataType::kHALF
+                       : config.get_flag(BuilderFlag::kBF16) ? DataType::kBF16
+                                                             : DataType::kFLOAT;
+  if (low == DataType::kFLOAT) return true;
+  for (auto* v : {&in, &out})
+    for (auto& d : *v)
+      if (d.dtype == DataType::kFLOAT && d.dims.nb_dims >= 0) d.dtype = low;
+  return backend->unsupported_reason(probe, in, out).empty();
 }
 
 }  // namespace torch2trt::pattern

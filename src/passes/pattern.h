@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "torch2trt/builder.h"
 #include "torch2trt/layers/all.h"
 #include "torch2trt/network.h"
 
@@ -82,5 +83,11 @@ class Rewrites {
 
 /// A constant of one element holding `v` in dtype t (a float type), of the given rank (all extents 1).
 Tensor* add_scalar_constant(Network& net, double v, DataType t, int rank);
+
+/// Whether the builder's target backend has a kernel for the detached layer `probe` with these input and
+/// output descs, in their types and, under FP16/BF16, in the reduced type assign_precision will give the
+/// float32 ones: a pass must never make a layer its target refuses.
+bool target_runs(const Layer& probe, std::vector<TensorDesc> in, std::vector<TensorDesc> out,
+                 const BuilderConfig& config);
 
 }  // namespace torch2trt::pattern

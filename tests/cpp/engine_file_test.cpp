@@ -123,19 +123,22 @@ TEST(EngineFile, CorruptionBehindAValidChecksumNeverCrashes) {
 
 TEST(EngineFile, NewerFormatSaysWhichVersions) {
   auto b = sample_engine();
-  uint32_t v = 4;
+  uint32_t v = kEngineFormatVersion + 1;
   std::memcpy(b.data() + 8, &v, 4);
-  expect_refused(b, "engine written by format 4; this torch2trt");
+  expect_refused(b, "engine written by format " + std::to_string(v) + "; this torch2trt");
   expect_refused(b, "reads up to " + std::to_string(kEngineFormatVersion));
 }
 
 TEST(EngineFile, OlderFormatSaysWhichVersions) {
-  // Format 1 stored convolution, pooling and matrix multiply parameters differently.
-  auto b = sample_engine();
-  uint32_t v = 1;
-  std::memcpy(b.data() + 8, &v, 4);
-  expect_refused(b, "engine written by format 1, older than this torch2trt");
-  expect_refused(b, "rebuild it with torch2trt.torch2trt");
+  // Format 1 stored convolution, pooling and matrix multiply parameters differently; format 2 Attention
+  // layers lack packed_qkv.
+  for (uint32_t v : {1u, 2u}) {
+    auto b = sample_engine();
+    std::memcpy(b.data() + 8, &v, 4);
+    expect_refused(b, "engine written by format " + std::to_string(v) + ", older than this torch2trt");
+    expect_refused(b, "reads (format " + std::to_string(kOldestEngineFormatVersion) + " on)");
+    expect_refused(b, "rebuild it with torch2trt.torch2trt");
+  }
 }
 
 TEST(EngineFile, ForeignDataIsNamed) {

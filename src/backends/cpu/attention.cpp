@@ -37,8 +37,9 @@ class AttentionKernel : public Kernel {
   void run(const KernelArgs& a) override {
     const AttentionGeometry g = g_;
     const float* q = a.in[0].as<const float>();
-    const float* k = a.in[1].as<const float>();
-    const float* v = a.in[2].as<const float>();
+    // Packed, k and v are the other two thirds of input 0 (inputs 1 and 2 are unset).
+    const float* k = g.packed_qkv ? q + g.k_offset : a.in[1].as<const float>();
+    const float* v = g.packed_qkv ? q + g.v_offset : a.in[2].as<const float>();
     const void* mask = g.has_mask ? a.in[3].data : nullptr;
     float* out = a.out[0].as<float>();
     const AttentionParams p = layer_.p;

@@ -319,5 +319,136 @@ TEST(Attention, MissingInputsAreNamed) {
   EXPECT_EQ(l->output(0)->dims(), (Dims{1, 2, 4, 8}));
 }
 
+// q, k and v of a packed (..., S, 3, H, D) input as three (..., S, H, D) tensors, for the reference.
+std::vector<HostTensor> unpack_qkv(const HostTensor& packed) {
+  const Dims& d = packed.dims;
+  const int at = d.nb_dims - 3;
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < d.nb_dims; ++i)
+    if (i < at) outer *= d.d[i];
+    else if (i > at) inner *= d.d[i];
+  std::vector<HostTensor> r(3);
+  for (int j = 0; j < 3; ++j) {
+    r[j].dtype = packed.dtype;
+    r[j].dims.nb_dims = d.nb_dims - 1;
+    for (int i = 0, k = 0; i < d.nb_dims; ++i)
+      if (i != at) r[j].dims.d[k++] = d.d[i];
+    for (int64_t o = 0; o < outer; ++o)
+      r[j].v.insert(r[j].v.end(), packed.v.begin() + (o * 3 + j) * inner, packed.v.begin() + (o * 3 + j + 1) * inner);
+  }
+  return r;
+}
+
+// A packed_qkv case: input 0 (..., S, 3, H, D), inputs 1 and 2 unset, an optional mask; heads interleaved.
+void run_packed(const std::string& name, DataType dt, Dims qkv, std::optional<Dims> mask, DataType mask_dt,
+                AttentionParams p, std::vector<std::vector<double>> fixed = {}) {
+  p.heads_interleaved = true;
+  p.packed_qkv = true;
+  OpCase oc;
+  oc.variant = name + "_" + dtype_name(dt);
+  oc.inputs = {{dt, qkv}};
+  if (mask) oc.inputs.push_back({mask_dt == DataType::kBOOL ? DataType::kBOOL : dt, *mask});
+  oc.fixed = std::move(fixed);
+  const bool has_mask = mask.has_value();
+  oc.build = [=](Network& n, const std::vector<Tensor*>& in) {
+    auto* l = add_attention(n, in[0], nullptr, nullptr, has_mask ? in[1] : nullptr, p);
+    return std::vector<Tensor*>{l->output(0)};
+  };
+  oc.reference = [=](const std::vector<HostTensor>& in) {
+    std::vector<HostTensor> qkvm = unpack_qkv(in[0]);
+    if (has_mask) qkvm.push_back(in[1]);
+    return std::vector<HostTensor>{ref_attention(qkvm, p)};
+  };
+  check_op(LayerKind::kAttention, oc);
+}
+
+TEST(Attention, PackedQkv) {
+  for (DataType dt : kFloatTypes) {
+    // BERT after merge_qkv_projections: (B, S, 3, H, D) from one GEMM, its additive (B, 1, 1, S) mask.
+    run_packed("packed_bert", dt, Dims{2, 65, 3, 4, 64}, {}, DataType::kFLOAT, params(0.125));
+    run_packed("packed_mask_b11s", dt, Dims{2, 33, 3, 4, 32}, Dims{2, 1, 1, 33}, DataType::kFLOAT, params(0.17));
+    run_packed("packed_causal", dt, Dims{1, 40, 3, 2, 32}, {}, DataType::kFLOAT, params(0.2, true));
+    run_packed("packed_causal_mask", dt, Dims{2, 21, 3, 3, 16}, Dims{2, 3, 21, 21}, DataType::kFLOAT,
+               params(0.25, true));
+    // No batch dim; a ragged ViT-like sequence with odd head size.
+    run_packed("packed_rank4", dt, Dims{40, 3, 2, 16}, {}, DataType::kFLOAT, params(0.25));
+    run_packed("packed_vit_ragged", dt, Dims{1, 197, 3, 2, 20}, {}, DataType::kFLOAT, params(0.2));
+  }
+}
+
+TEST(Attention, PackedQkvBoolMaskAndEmptyRows) {
+  const int64_t s = 24;
+  for (DataType dt : kFloatTypes)
+    for (bool zero : {false, true})
+      run_packed(std::string("packed_bool_mask_empty_rows") + (zero ? "_zero" : "_nan"), dt, Dims{1, s, 3, 2, 32},
+                 Dims{1, 1, s, s}, DataType::kBOOL, params(0.2, false, false, zero),
+                 {{}, blocking_mask(s, s, true, {0, 5, 24, 0})});
+}
+
+TEST(Attention, PackedQkvErrorsAndGeometry) {
+  Network n;
+  auto* x = n.add_input("x", DataType::kFLOAT, Dims{2, 5, 3, 4, 8});
+  AttentionParams packed;
+  packed.heads_interleaved = true;
+  packed.packed_qkv = true;
+  auto* l = add_attention(n, x, nullptr, nullptr, nullptr, packed);
+  EXPECT_EQ(l->output(0)->dims(), (Dims{2, 5, 4, 8}));
+  // What a kernel reads: q at the base, k and v one and two H*D further; rows step over all three.
+  AttentionGeometry g = l->geometry(l->input_descs());
+  EXPECT_TRUE(g.packed_qkv);
+  EXPECT_EQ(g.k_offset, 32);
+  EXPECT_EQ(g.v_offset, 64);
+  EXPECT_EQ(g.sq, 5);
+  EXPECT_EQ(g.sk, 5);
+  EXPECT_EQ(g.d, 8);
+  EXPECT_EQ(g.dv, 8);
+  ASSERT_EQ(g.batch_rank, 2);  // (B, H)
+  for (const AttentionStrides* st : {&g.q, &g.k, &g.v}) {
+    EXPECT_EQ(st->batch[0], 5 * 3 * 32);
+    EXPECT_EQ(st->batch[1], 8);
+    EXPECT_EQ(st->row, 3 * 32);
+    EXPECT_EQ(st->col, 1);
+  }
+  EXPECT_EQ(g.out.row, 32);
+  EXPECT_EQ(g.out.batch[0], 5 * 32);
+  AttentionGeometry plain = add_attention(n, x, x, x)->geometry({x->desc(), x->desc(), x->desc()});
+  EXPECT_FALSE(plain.packed_qkv);
+  EXPECT_EQ(plain.k_offset, 0);
+  EXPECT_EQ(plain.v_offset, 0);
+
+  AttentionParams no_heads = packed;
+  no_heads.heads_interleaved = false;
+  expect_error(error_of([&] { add_attention(n, x, nullptr, nullptr, nullptr, no_heads); }),
+               "packed_qkv: needs heads_interleaved: the packed input 0 is (..., S, 3, H, D)");
+  expect_error(error_of([&] { add_attention(n, x, x, nullptr, nullptr, packed); }),
+               "key: must be unset with packed_qkv (input 0 holds q, k and v), got a tensor of shape (2, 5, 3, 4, 8)");
+  expect_error(error_of([&] { add_attention(n, x, nullptr, x, nullptr, packed); }), "value: must be unset with packed_qkv");
+  auto* four = n.add_input("four", DataType::kFLOAT, Dims{2, 5, 4, 4, 8});
+  expect_error(error_of([&] { add_attention(n, four, nullptr, nullptr, nullptr, packed); }),
+               "query: packed_qkv needs extent 3 (q, k, v) at dim 2 of the layout (..., S, 3, H, D), got (2, 5, 4, 4, 8)");
+  auto* r3 = n.add_input("r3", DataType::kFLOAT, Dims{5, 3, 8});
+  expect_error(error_of([&] { add_attention(n, r3, nullptr, nullptr, nullptr, packed); }),
+               "query: packed_qkv needs rank >= 4 for the layout (..., S, 3, H, D), got (5, 3, 8)");
+  expect_error(error_of([&] { add_attention(n, nullptr, nullptr, nullptr, nullptr, packed); }),
+               "query: the packed q/k/v input (input 0) is not set");
+  auto* xi = n.add_input("xi", DataType::kINT32, Dims{2, 5, 3, 4, 8});
+  expect_error(error_of([&] { add_attention(n, xi, nullptr, nullptr, nullptr, packed); }),
+               "query: attention needs float tensors, got int32");
+  auto* m = n.add_input("m", DataType::kFLOAT, Dims{2, 1, 1, 6});
+  expect_error(error_of([&] { add_attention(n, x, nullptr, nullptr, m, packed); }),
+               "mask: shape (2, 1, 1, 6) does not broadcast to the scores (2, 4, 5, 5)");
+  // Turning packing off leaves k and v unset: refused and undone.
+  l->p.packed_qkv = false;
+  expect_error(error_of([&] { l->changed([&] { l->p.packed_qkv = true; }); }), "key: the input is not set");
+  EXPECT_TRUE(l->p.packed_qkv);
+  // A run-time 3-axis of another extent is refused when the geometry is resolved.
+  auto* dyn = n.add_input("dyn", DataType::kFLOAT, Dims{2, 5, -1, 4, 8});
+  auto* ld = add_attention(n, dyn, nullptr, nullptr, nullptr, packed);
+  TensorDesc unset;
+  unset.dims.nb_dims = -1;
+  expect_error(error_of([&] { ld->geometry({{DataType::kFLOAT, Dims{2, 5, 2, 4, 8}}, unset, unset}); }),
+               "packed_qkv needs extent 3 (q, k, v) at dim 2");
+}
+
 }  // namespace
 }  // namespace t2t_test
