@@ -210,18 +210,20 @@ void check_op(LayerKind kind, const OpCase& c) {
     }
     auto engine = Engine::deserialize(bytes.data(), bytes.size());
     auto ctx = engine->create_execution_context();
-    std::vector<void*> bufs;
+    std::vector<void*> bufs;  // the allocations; the tensors start `shift` bytes into them
+    auto shift = [&](DataType t) { return c.misalign ? dtype_size(t) : size_t(0); };
     for (size_t i = 0; i < in.size(); ++i) {
       auto b = encode(in[i].v, in[i].dtype);
-      void* d = be->allocate(std::max<size_t>(b.size(), 1));
+      bufs.push_back(be->allocate(std::max<size_t>(b.size() + shift(in[i].dtype), 1)));
+      void* d = static_cast<uint8_t*>(bufs.back()) + shift(in[i].dtype);
       be->upload(d, b.data(), b.size());
       ctx->set_tensor_address("in" + std::to_string(i), d);
-      bufs.push_back(d);
     }
     std::vector<void*> obufs;
     for (size_t i = 0; i < want.size(); ++i) {
       size_t n = static_cast<size_t>(want[i].numel()) * dtype_size(want[i].dtype);
-      void* d = be->allocate(std::max<size_t>(n, 1));
+      bufs.push_back(be->allocate(std::max<size_t>(n + shift(want[i].dtype), 1)));
+      void* d = static_cast<uint8_t*>(bufs.back()) + shift(want[i].dtype);
       std::vector<uint8_t> junk(n, 0xA5);  // catches outputs left unwritten
       be->upload(d, junk.data(), n);
       ctx->set_tensor_address("out" + std::to_string(i), d);
@@ -254,7 +256,6 @@ void check_op(LayerKind kind, const OpCase& c) {
     }
     record(layer_kind_name(kind), be->name(), dtype_key, ok);
     for (auto* d : bufs) be->release(d);
-    for (auto* d : obufs) be->release(d);
   }
 }
 

@@ -6,6 +6,7 @@
 #include "backends/cuda/cuda_device.cuh"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cudnn_util.h"
+#include "backends/cuda/vector_io.cuh"
 
 namespace torch2trt::gpu {
 namespace {
@@ -93,7 +94,8 @@ struct Epilogue {
   ActivationParams act;
 };
 
-// In place on y, NCHW or (cl) NHWC.
+// In place on y, NCHW or (cl) NHWC. Channels-last outputs whose K and pointers allow 16-byte vectors take
+// epilogue_vec instead (vector_io.cuh).
 template <class T>
 __global__ void conv_epilogue(T* y, const T* __restrict__ z, Epilogue e, int64_t total, int64_t k, int64_t sp, bool cl) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
@@ -586,6 +588,9 @@ class ConvKernel : public Kernel {
     int64_t sp = 1;
     for (int i = 0; i < g_.nsp; ++i) sp *= g_.out[i];
     int64_t total = g_.batch * g_.out_channels * sp;
+    // Channels-last rows of K channels: 16-byte vectors where K and the pointers allow.
+    if (cl_ && launch_epilogue_vec<T, float>(y, bias, z, EpilogueOps{true, e.has_act, e.act}, total, g_.out_channels, s))
+      return;
     conv_epilogue<T><<<grid_1d(total), kBlock, 0, s>>>(y, z, e, total, g_.out_channels, sp, cl_);
     check_launch("conv_epilogue");
   }

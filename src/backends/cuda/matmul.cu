@@ -9,6 +9,7 @@
 #include "backends/common/pointwise_math.h"
 #include "backends/cuda/cuda_device.cuh"
 #include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/vector_io.cuh"
 
 namespace torch2trt::gpu {
 namespace {
@@ -52,16 +53,12 @@ struct Preference {
 };
 
 // The part of the epilogue that runs after the GEMM, in one pass over y (n columns):
-// y = act((product ? y : 0) + bias[col] + z), each part optional.
-struct PostOps {
-  bool product = true;  // false when there is no product to read (k = 0: the sum is empty)
-  bool has_act = false;
-  ActivationParams act;
-};
-
+// y = act((product ? y : 0) + bias[col] + z), each part optional (product false when k = 0: an empty sum).
+// One element per thread; post_ops runs epilogue_vec (vector_io.cuh) instead where n and the pointers
+// allow 16-byte vectors.
 template <class T>
-__global__ void matmul_epilogue(T* y, const T* __restrict__ bias, const T* __restrict__ z, PostOps e, int64_t total,
-                                int64_t n) {
+__global__ void matmul_epilogue(T* y, const T* __restrict__ bias, const T* __restrict__ z, EpilogueOps e,
+                                int64_t total, int64_t n) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     float v = e.product ? to_float(y[i]) : 0.f;
@@ -263,7 +260,7 @@ class MatmulKernel : public Kernel {
   void post_ops(uint8_t* y, const uint8_t* z, bool product, bool with_bias, bool with_act, int64_t total,
                 cudaStream_t s) {
     if (total <= 0) return;
-    PostOps e;
+    EpilogueOps e;
     e.product = product;
     e.has_act = with_act;
     e.act = layer_.p.activation;
@@ -271,10 +268,13 @@ class MatmulKernel : public Kernel {
     dispatch_float(dt_, [&](auto tag) {
       using T = decltype(tag);
       const T* bias = with_bias && bias_.get() ? bias_.as<T>() : nullptr;
+      // Rows of n columns: 16-byte vectors where n and the pointers allow (the FFN's GELU after its GEMM).
+      if (launch_epilogue_vec<T, T>(reinterpret_cast<T*>(y), bias, reinterpret_cast<const T*>(z), e, total, n, s))
+        return;
       matmul_epilogue<T><<<grid_1d(total), kBlock, 0, s>>>(reinterpret_cast<T*>(y), bias,
                                                            reinterpret_cast<const T*>(z), e, total, n);
+      check_launch("matmul_epilogue");
     });
-    check_launch("matmul_epilogue");
   }
 
   // The heuristic's algorithm for this alignment: its first answer, or for 16-byte alignment the tactic

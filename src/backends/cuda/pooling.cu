@@ -1,10 +1,12 @@
-// CUDA pooling: one thread per output element, windowed (padding, dilation, ceil mode, count_include_pad)
-// and adaptive, with the CPU kernel's semantics (PyTorch's).
+// CUDA pooling, windowed (padding, dilation, ceil mode, count_include_pad) and adaptive, with the CPU
+// kernel's semantics (PyTorch's): a block reduction per output for global windows, vector loads for
+// channels-last 2-D windows (pool_cl2d), one thread per output element for the rest.
 #include <type_traits>
 
 #include "backends/common/pool_window.h"
 #include "backends/cuda/cuda_device.cuh"
 #include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/vector_io.cuh"
 
 namespace torch2trt::gpu {
 namespace {
@@ -45,6 +47,58 @@ __global__ void pool_kernel(PoolGeo3 g, PoolMode m, const T* __restrict__ x, T* 
               : m.type == PoolingType::kAVERAGE ? avg
                                                 : (1.f - m.blend) * mx + m.blend * avg;
     y[i] = from_float<T>(r);
+  }
+}
+
+// Channels-last windowed pooling over two spatial dims (PoolGeo3's depth a unit dim: in, out and window 1,
+// no padding), as after ResNet's stem: one thread per (output pixel, V channels) with V-element vector
+// loads, 32-bit indices (the caller checks the sizes fit) and the window's taps computed once per thread.
+// pool_kernel spent its time on 64-bit index math and window logic repeated for every element. The sums
+// run in pool_kernel's order, so the results are the same. Thread t covers output pixel t / (inner / V),
+// channels (t % (inner / V)) * V + [0, V): the output elements t * V + [0, V).
+template <class T, int V>
+__global__ void pool_cl2d(PoolGeo3 g, PoolMode m, uint32_t threads, FastDiv groups, FastDiv out_w, FastDiv out_h,
+                          const T* __restrict__ x, T* __restrict__ y) {
+  using Acc = std::conditional_t<std::is_same_v<T, float>, double, float>;
+  const uint32_t in_w = static_cast<uint32_t>(g.in[2]), in_h = static_cast<uint32_t>(g.in[1]);
+  const uint32_t inner = static_cast<uint32_t>(g.inner);
+  for (uint32_t t = blockIdx.x * blockDim.x + threadIdx.x; t < threads; t += gridDim.x * blockDim.x) {
+    const uint32_t pix = groups.div(t), ch = (t - pix * groups.d) * V;
+    const uint32_t row = out_w.div(pix), ow = pix - row * out_w.d;
+    const uint32_t plane = out_h.div(row), oh = row - plane * out_h.d;
+    const PoolTaps th = pool_window_taps(g, 1, oh, false), tw = pool_window_taps(g, 2, ow, false);
+    const uint32_t h0 = static_cast<uint32_t>(th.first), hstep = static_cast<uint32_t>(th.step);
+    const uint32_t w0 = static_cast<uint32_t>(tw.first), wstep = static_cast<uint32_t>(tw.step);
+    const int hn = static_cast<int>(th.count), wn = static_cast<int>(tw.count);
+    const T* xp = x + plane * in_h * in_w * inner + ch;
+    float mx[V];
+    Acc sum[V];
+#pragma unroll
+    for (int j = 0; j < V; ++j) mx[j] = -INFINITY, sum[j] = 0;
+    for (int b = 0; b < hn; ++b) {
+      const T* xr = xp + ((h0 + b * hstep) * in_w + w0) * inner;
+      for (int c = 0; c < wn; ++c) {
+        const Pack<T, V> p = load_pack<T, V>(xr + c * wstep * inner);
+#pragma unroll
+        for (int j = 0; j < V; ++j) {
+          const float v = to_float(p.v[j]);
+          if (v > mx[j] || v != v) mx[j] = mx[j] != mx[j] ? mx[j] : v;  // NaN propagates, as in PyTorch
+          sum[j] += v;
+        }
+      }
+    }
+    // The depth dim contributes one tap and a padded extent of 1, so these are pool_kernel's divisors.
+    const int64_t n = m.exclude_padding ? th.count * tw.count : th.padded * tw.padded;
+    Pack<T, V> out;
+#pragma unroll
+    for (int j = 0; j < V; ++j) {
+      const float avg = n > 0 ? static_cast<float>(sum[j] / static_cast<Acc>(n)) : 0.f;
+      const float r = m.type == PoolingType::kMAX       ? mx[j]
+                      : m.type == PoolingType::kAVERAGE ? avg
+                                                        : (1.f - m.blend) * mx[j] + m.blend * avg;
+      out.v[j] = from_float<T>(r);
+    }
+    store_pack<T, V>(y + static_cast<size_t>(t) * V, out);
   }
 }
 
@@ -113,9 +167,14 @@ class PoolKernel : public Kernel {
     layer_.set_name(layer.name());
     mode_ = {layer.p.type, layer.p.adaptive, layer.p.average_count_excludes_padding, layer.p.blend_factor};
   }
-  void reshape(const std::vector<TensorDesc>& in, const std::vector<TensorDesc>&) override {
+  void reshape(const std::vector<TensorDesc>& in, const std::vector<TensorDesc>& out) override {
     g_ = lift_pool_geometry(layer_.geometry(in[0].dims));
     global_ = is_global(g_, mode_.adaptive) && g_.inner < 65536 * 32;
+    // pool_cl2d: channels-last windows over two spatial dims, every index below 2^31.
+    constexpr int64_t kLim = int64_t(1) << 31;
+    const int64_t in_n = in[0].dims.volume(), out_n = out[0].dims.volume();
+    cl2d_ = !global_ && !mode_.adaptive && g_.inner > 1 && g_.in[0] == 1 && g_.out[0] == 1 && g_.win[0] == 1 &&
+            g_.pre[0] == 0 && g_.post[0] == 0 && in_n > 0 && out_n > 0 && in_n < kLim && out_n < kLim;
   }
   void run(const KernelArgs& a) override {
     dispatch_float(a.in[0].dtype, [&](auto tag) {
@@ -125,19 +184,50 @@ class PoolKernel : public Kernel {
         dim3 grid(static_cast<unsigned>(g_.outer), static_cast<unsigned>((g_.inner + 31) / 32));
         global_pool<T><<<grid, dim3(32, 8), 0, stream_of(a)>>>(g_.inner, g_.in[0] * g_.in[1] * g_.in[2], mode_,
                                                                  a.in[0].as<const T>(), a.out[0].as<T>());
-        return;
+        check_launch("global_pool");
+      } else if (cl2d_) {
+        run_cl2d<T>(a.in[0].as<const T>(), a.out[0].as<T>(), stream_of(a));
+        check_launch("pool_channels_last_2d");
+      } else {
+        pool_kernel<T><<<grid_1d(n), kBlock, 0, stream_of(a)>>>(g_, mode_, a.in[0].as<const T>(), a.out[0].as<T>());
+        check_launch("pooling");
       }
-      pool_kernel<T><<<grid_1d(n), kBlock, 0, stream_of(a)>>>(g_, mode_, a.in[0].as<const T>(), a.out[0].as<T>());
     });
-    check_launch("pooling");
   }
-  const char* impl_name() const override { return global_ ? "cuda_global_pool" : "cuda_pool"; }
+  const char* impl_name() const override {
+    return global_ ? "cuda_global_pool" : cl2d_ ? "cuda_pool_channels_last_2d" : "cuda_pool";
+  }
 
  private:
+  // pool_cl2d with the widest vector the channel count and the pointers allow: 16 bytes, else 2 channels,
+  // else 1 (an image's 3 channels, a view at an odd offset).
+  template <class T>
+  void run_cl2d(const T* x, T* y, cudaStream_t s) {
+    constexpr int kWide = 16 / sizeof(T);
+    auto fits = [&](int v) {
+      const size_t bytes = v * sizeof(T);
+      return g_.inner % v == 0 && is_aligned(x, bytes) && is_aligned(y, bytes);
+    };
+    if (fits(kWide))
+      launch_cl2d<T, kWide>(x, y, s);
+    else if (fits(2))
+      launch_cl2d<T, 2>(x, y, s);
+    else
+      launch_cl2d<T, 1>(x, y, s);
+  }
+  template <class T, int V>
+  void launch_cl2d(const T* x, T* y, cudaStream_t s) {
+    const int64_t threads = g_.outer * g_.out[1] * g_.out[2] * (g_.inner / V);
+    pool_cl2d<T, V><<<grid_1d(threads), kBlock, 0, s>>>(
+        g_, mode_, static_cast<uint32_t>(threads), FastDiv(static_cast<uint32_t>(g_.inner / V)),
+        FastDiv(static_cast<uint32_t>(g_.out[2])), FastDiv(static_cast<uint32_t>(g_.out[1])), x, y);
+  }
+
   PoolingLayer layer_;
   PoolMode mode_;
   PoolGeo3 g_;
   bool global_ = false;
+  bool cl2d_ = false;  // pool_cl2d runs (decided at reshape; its vector width at run time, by the pointers)
 };
 
 }  // namespace

@@ -316,6 +316,68 @@ TEST(Convolution, ChannelsLastMatchesReference) {
   }
 }
 
+// y = act(conv(x) + bias + z) stored channels-last, as fuse_convolution_epilogue and layout_channels_last
+// leave MobileNet's ReLU6 and EfficientNet's SiLU blocks. On CUDA, K = 16 takes the 16-byte vector epilogue
+// (8 halves, 4 floats) after cuDNN (symmetric padding) or the direct kernel (asymmetric padding, bias in
+// the kernel, none in the epilogue); K = 6 takes the scalar epilogue.
+void run_fused_cl_case(const ConvSpec& s, ActivationParams act, bool residual, DataType dt) {
+  const int nsp = s.nsp();
+  auto w = std::make_shared<std::vector<double>>(rounded_weights(s.k * (s.c / s.groups) * s.kvol(), DataType::kFLOAT));
+  auto b = std::make_shared<std::vector<double>>(rounded_weights(s.k, DataType::kFLOAT));
+  std::vector<int64_t> xd = {s.n, s.c}, yd = {s.n, s.k};
+  xd.insert(xd.end(), s.in.begin(), s.in.end());
+  for (int i = 0; i < nsp; ++i) {
+    int64_t out, pre;
+    conv_extent(s, i, &out, &pre);
+    yd.push_back(out);
+  }
+  OpCase c;
+  c.variant = s.name + "_channels_last_" + activation_type_name(act.type) + (residual ? "_residual_" : "_") + dtype_name(dt);
+  c.inputs = {{dt, channels_last_dims(Dims::from(xd), nsp)}};
+  if (residual) c.inputs.push_back({dt, channels_last_dims(Dims::from(yd), nsp)});
+  c.build = [s, w, b, act](Network& n, const std::vector<Tensor*>& in) {
+    auto l = std::make_unique<ConvolutionLayer>();
+    l->p.num_output_maps = s.k;
+    l->p.kernel_size = Dims::from(s.ker);
+    l->p.kernel = make_weights(*w, DataType::kFLOAT);
+    l->p.bias = make_weights(*b, DataType::kFLOAT);
+    apply_spec(l.get(), s);
+    l->p.channels_last = true;
+    l->p.has_activation = true;
+    l->p.activation = act;
+    return std::vector<Tensor*>{n.add(std::move(l), in, "add_convolution_nd")->output(0)};
+  };
+  c.reference = [s, w, b, act, residual, nsp](const std::vector<HostTensor>& in) {
+    HostTensor y = move_channels(ref_conv(s, move_channels(in[0], nsp, false), *w, *b), nsp, true);
+    for (size_t i = 0; i < y.v.size(); ++i) {
+      double v = y.v[i] + (residual ? in[1].v[i] : 0.0);
+      switch (act.type) {
+        case ActivationType::kCLIP: v = std::min<double>(std::max<double>(v, act.alpha), act.beta); break;
+        case ActivationType::kSILU: v = v / (1.0 + std::exp(-v)); break;
+        default: ADD_FAILURE() << "no reference for " << activation_type_name(act.type);
+      }
+      y.v[i] = v;
+    }
+    return std::vector<HostTensor>{y};
+  };
+  check_op_all_paths(LayerKind::kConvolution, c);
+}
+
+TEST(Convolution, ChannelsLastFusedEpilogue) {
+  const ActivationParams relu6{ActivationType::kCLIP, 0.f, 6.f}, silu{ActivationType::kSILU, 0.f, 0.f};
+  const ConvSpec specs[] = {
+      {"2d_k16_pad1", 2, 16, 16, 1, {9, 8}, {3, 3}, {}, {}, {1, 1}, {1, 1}},
+      {"2d_k16_asym_pad", 1, 8, 16, 1, {7, 9}, {3, 2}, {2, 1}, {}, {1, 0}, {0, 1}},
+      {"2d_k6_pad1", 2, 16, 6, 1, {6, 7}, {3, 3}, {}, {}, {1, 1}, {1, 1}},
+  };
+  for (DataType dt : {DataType::kHALF, DataType::kFLOAT, DataType::kBF16})
+    for (const ConvSpec& s : specs) {
+      run_fused_cl_case(s, relu6, true, dt);
+      run_fused_cl_case(s, silu, true, dt);
+      run_fused_cl_case(s, silu, false, dt);
+    }
+}
+
 TEST(Deconvolution, RefusesChannelsLast) {
   Network net;
   Tensor* x = net.add_input("x", DataType::kFLOAT, Dims::from({1, 2, 4, 4}));

@@ -146,7 +146,8 @@ MatrixMultiplyLayer* add_fused(Network& n, Tensor* a, Op op0, Tensor* b, Op op1,
   return n.add(std::move(l), in, "add_matrix_multiply");
 }
 
-void run_fused_case(const MatmulSpec& s, const Epilogue& e, DataType dt, std::vector<std::vector<double>> fixed = {}) {
+void run_fused_case(const MatmulSpec& s, const Epilogue& e, DataType dt, std::vector<std::vector<double>> fixed = {},
+                    bool misalign = false) {
   const Dims od = out_dims(s);
   const int64_t n = od.d[od.nb_dims - 1];
   std::vector<float> bias;
@@ -157,6 +158,8 @@ void run_fused_case(const MatmulSpec& s, const Epilogue& e, DataType dt, std::ve
   c.inputs = {{dt, Dims::from(s.a)}, {dt, Dims::from(s.b)}};
   if (e.residual) c.inputs.push_back({dt, od});
   c.fixed = std::move(fixed);
+  c.misalign = misalign;
+  if (misalign) c.variant += "_misaligned";
   c.build = [s, e, bias](Network& net, const std::vector<Tensor*>& in) {
     Weights w = bias.empty() ? Weights() : Weights::f32(bias);
     auto* l = add_fused(net, in[0], s.op0, in[1], s.op1, w, e.residual ? in[2] : nullptr, e.has_act, e.act);
@@ -218,6 +221,25 @@ TEST(MatrixMultiplyEpilogue, EmptyReduction) {
   MatmulSpec s{"k0", {3, 0}, {0, 4}};
   for (DataType dt : {DataType::kFLOAT, DataType::kHALF})
     for (const Epilogue& e : epilogues()) run_fused_case(s, e, dt);
+}
+
+// On CUDA, n = 24 runs the epilogue kernel in 16-byte vectors (8 halves, 4 floats), n = 20 in vectors of 4
+// floats and scalar halves, and buffers one element past an aligned address run it scalar. After a GEMM the
+// kernel applies GELU-erf (cuBLASLt adds the bias); with k = 0 it adds the bias and the residual too.
+TEST(MatrixMultiplyEpilogue, VectorWidths) {
+  const Epilogue gelu{"bias_gelu_erf", true, false, true, {A::kGELU_ERF, 0, 0}};
+  const Epilogue gelu_res{"bias_residual_gelu_erf", true, true, true, {A::kGELU_ERF, 0, 0}};
+  const MatmulSpec specs[] = {{"n24", {2, 5, 16}, {1, 16, 24}}, {"n20", {7, 12}, {12, 20}},
+                              {"k0_n24", {3, 0}, {0, 24}}, {"k0_n20", {2, 0}, {0, 20}}};
+  for (DataType dt : {DataType::kHALF, DataType::kFLOAT, DataType::kBF16})
+    for (const MatmulSpec& s : specs) {
+      run_fused_case(s, gelu, dt);
+      run_fused_case(s, gelu_res, dt);
+    }
+  for (DataType dt : {DataType::kHALF, DataType::kFLOAT}) {
+    run_fused_case(specs[0], gelu, dt, {}, true);
+    run_fused_case(specs[2], gelu_res, dt, {}, true);
+  }
 }
 
 // torch.relu keeps NaN; so must the fused ReLU, whichever unit applies it (the NaN row of A makes a NaN row).

@@ -86,7 +86,7 @@ HostTensor ref_pool(const PoolSpec& p, const HostTensor& x) {
         for (int i = nsp - 1; i >= 0; --i) t[i] = rr % cnt[i], rr /= cnt[i];
         for (int i = 0; i < nsp; ++i) off = off * in[i] + lo[i] + t[i] * step[i];
         double v = x.v[pl * isp + off];
-        mx = std::max(mx, v);
+        if (!std::isnan(mx) && (v > mx || std::isnan(v))) mx = v;  // NaN propagates, as in PyTorch
         sum += v;
       }
       double avg = sum / static_cast<double>(p.exclude_padding || p.adaptive ? n : npad);
@@ -105,7 +105,7 @@ Dims dims_of(const std::vector<int64_t>& v, int n, int64_t dflt) {
 }
 
 // cl: x and y stored channels-last (what the layout_channels_last pass makes).
-void run_case(const PoolSpec& p, DataType dt, bool cl = false) {
+OpCase pool_case(const PoolSpec& p, DataType dt, bool cl) {
   OpCase c;
   const int nsp = p.nsp();
   c.variant = p.name + (cl ? "_channels_last_" : "_") + dtype_name(dt);
@@ -134,8 +134,10 @@ void run_case(const PoolSpec& p, DataType dt, bool cl = false) {
     if (cl) return std::vector<HostTensor>{move_channels(ref_pool(p, move_channels(in[0], nsp, false)), nsp, true)};
     return std::vector<HostTensor>{ref_pool(p, in[0])};
   };
-  check_op_all_paths(LayerKind::kPooling, c);
+  return c;
 }
+
+void run_case(const PoolSpec& p, DataType dt, bool cl = false) { check_op_all_paths(LayerKind::kPooling, pool_case(p, dt, cl)); }
 
 std::vector<PoolSpec> specs() {
   using T = PoolingType;
@@ -190,6 +192,56 @@ TEST(Pooling, MatchesReference) {
   for (DataType dt : {DataType::kFLOAT, DataType::kHALF})
     for (auto& s : specs()) run_case(s, dt);
   run_case(specs()[7], DataType::kBF16);
+}
+
+// Channels-last windows over two spatial dims (a 3-D pooling of unit depth included) take CUDA's pool_cl2d:
+// C = 64 in 16-byte vectors (8 halves, 4 floats), C = 6 in pairs, and one channel per thread when the
+// buffers start one element past an aligned address; padding, ceil mode (the last window clipped to the
+// declared padding for count_include_pad), dilation, both average counts and the blend.
+TEST(Pooling, ChannelsLastVectorWidths) {
+  using T = PoolingType;
+  std::vector<PoolSpec> v;
+  for (int64_t c : {64, 6}) {
+    const std::string cs = "_c" + std::to_string(c);
+    v.push_back({"max2d_3x3_stride2_pad1" + cs, T::kMAX, {2, c, 13, 12}, {3, 3}, {2, 2}, {1, 1}, {1, 1}});
+    v.push_back({"max2d_ceil_dilation" + cs, T::kMAX, {1, c, 11, 10}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {2, 1}, true});
+    v.push_back({"avg2d_ceil_include_pad" + cs, T::kAVERAGE, {2, c, 10, 11}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {}, true,
+                 false});
+    v.push_back({"avg2d_ceil_exclude_pad" + cs, T::kAVERAGE, {1, c, 10, 9}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {}, true,
+                 true});
+    PoolSpec bl{"blend2d" + cs, T::kMAX_AVERAGE_BLEND, {2, c, 9, 8}, {3, 3}, {2, 2}, {1, 1}, {1, 1}};
+    bl.blend = 0.3f;
+    v.push_back(bl);
+  }
+  v.push_back({"max3d_unit_depth_c16", T::kMAX, {2, 16, 1, 9, 8}, {1, 3, 3}, {1, 2, 2}, {0, 1, 1}, {0, 1, 1}});
+  for (DataType dt : {DataType::kHALF, DataType::kFLOAT, DataType::kBF16})
+    for (const PoolSpec& s : v) run_case(s, dt, true);
+  for (DataType dt : {DataType::kHALF, DataType::kFLOAT})
+    for (int i : {0, 2}) {
+      OpCase c = pool_case(v[i], dt, true);
+      c.misalign = true;
+      c.variant += "_misaligned";
+      check_op_all_paths(LayerKind::kPooling, c);
+    }
+}
+
+// Max pooling keeps NaN and average pooling spreads it, channels-last (every vector width) or not. The CPU
+// runs its loops here: oneDNN's max pooling drops NaN (a known gap of the oneDNN path, not checked here).
+TEST(Pooling, NanPropagates) {
+  ForceReference loops(true);
+  using T = PoolingType;
+  for (int64_t c : {16, 6, 3})
+    for (T type : {T::kMAX, T::kAVERAGE}) {
+      PoolSpec p{std::string(type == T::kMAX ? "max" : "avg") + "2d_nan_c" + std::to_string(c), type, {1, c, 7, 6},
+                 {3, 3}, {2, 2}, {1, 1}, {1, 1}};
+      for (bool cl : {true, false}) {
+        OpCase oc = pool_case(p, DataType::kHALF, cl);
+        std::vector<double> x = random_values(c * 42, DataType::kHALF, -2, 2);
+        for (int64_t i = 5; i < c * 42; i += 37) x[i] = std::numeric_limits<double>::quiet_NaN();
+        oc.fixed = {x};
+        check_op(LayerKind::kPooling, oc);
+      }
+    }
 }
 
 TEST(Pooling, ImplementationChoice) {
