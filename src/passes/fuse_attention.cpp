@@ -19,7 +19,6 @@
 #include <memory>
 #include <set>
 
-#include "backends/backend.h"
 #include "passes/pass.h"
 #include "passes/pattern.h"
 
@@ -224,28 +223,6 @@ std::vector<TensorDesc> attention_inputs(const AttentionMatch& r) {
   return in;
 }
 
-// Whether the target backend has a kernel for the layer, in the network's types and, under FP16/BF16, in
-// the reduced type assign_precision will give it: the builder must never make a layer its target refuses.
-bool backend_runs(const AttentionLayer& probe, std::vector<TensorDesc> in, TensorDesc out,
-                  const BuilderConfig& config) {
-  Backend* backend = nullptr;
-  try {
-    backend = &get_backend(config.device == DeviceType::kGPU ? DeviceKind::kCUDA : DeviceKind::kCPU,
-                           config.device_index);
-  } catch (const Error&) {
-    return false;
-  }
-  if (!backend->unsupported_reason(probe, in, {out}).empty()) return false;
-  DataType low = config.get_flag(BuilderFlag::kFP16)   ? DataType::kHALF
-                 : config.get_flag(BuilderFlag::kBF16) ? DataType::kBF16
-                                                       : DataType::kFLOAT;
-  if (low == DataType::kFLOAT) return true;
-  for (auto& d : in)
-    if (d.dtype == DataType::kFLOAT) d.dtype = low;
-  if (out.dtype == DataType::kFLOAT) out.dtype = low;
-  return backend->unsupported_reason(probe, in, {out}).empty();
-}
-
 // Swaps the heads and sequence dims of a (..., S, H, D) / (..., H, S, D) tensor.
 Tensor* add_heads_swap(Network& net, Tensor* t, const std::string& name) {
   const int r = t->dims().nb_dims;
@@ -313,7 +290,7 @@ int fuse_attention(Network& net, const BuilderConfig& config) {
     }
     Dims want = f.result->dims();
     if (f.p.heads_interleaved && f.result == r.result) std::swap(want.d[want.nb_dims - 3], want.d[want.nb_dims - 2]);
-    if (out[0].dtype != f.result->dtype() || out[0].dims != want || !backend_runs(probe, in, out[0], config)) continue;
+    if (out[0].dtype != f.result->dtype() || out[0].dims != want || !pattern::target_runs(probe, in, {out[0]}, config)) continue;
 
     const std::string name = pv->name() + "_attention";
     Tensor* k = f.k;
