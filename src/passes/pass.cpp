@@ -14,6 +14,8 @@ int fuse_attention(Network& net, const BuilderConfig& config);
 int fuse_pointwise(Network& net, const BuilderConfig& config);
 int fuse_convolution_epilogue(Network& net, const BuilderConfig& config);
 int fuse_matmul_epilogue(Network& net, const BuilderConfig& config);
+int convolution_to_matmul(Network& net, const BuilderConfig& config);
+int merge_shuffles(Network& net, const BuilderConfig& config);
 int merge_qkv_projections(Network& net, const BuilderConfig& config);
 
 const std::vector<Pass>& builder_passes() {
@@ -33,6 +35,12 @@ const std::vector<Pass>& builder_passes() {
       {"fuse_attention", fuse_attention},
       // After fuse_gelu (its activations fuse too), before fuse_pointwise (which would absorb them).
       {"fuse_convolution_epilogue", fuse_convolution_epilogue},
+      // After fuse_convolution_epilogue (the bias and activation it fused move to the GEMM's epilogue), before
+      // fuse_matmul_epilogue and the GPU layout pass (which would make the convolution channels-last).
+      {"convolution_to_matmul", convolution_to_matmul},
+      // After fuse_attention (a merged heads swap would no longer match) and convolution_to_matmul (its output
+      // transpose cancels with a following flatten + transpose).
+      {"merge_shuffles", merge_shuffles},
       // Same place for the same reason: bias adds, residual adds and activations after a matmul.
       {"fuse_matmul_epilogue", fuse_matmul_epilogue},
       // After fuse_attention and fuse_matmul_epilogue: it reads the Attention layer and the projections' biases.
