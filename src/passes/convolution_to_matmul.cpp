@@ -10,6 +10,7 @@
 // the layout the GEMM paths (and fuse_matmul_epilogue) already take. The output transpose usually cancels
 // with a following flatten(2).transpose(1, 2) in merge_shuffles.
 //
+// Only convolutions with fewer than 8 input channels: with more, cuDNN's tensor-core kernels apply.
 // Runs after fuse_convolution_epilogue, so the bias and fused activation the convolution has collected move
 // to the MatrixMultiply's epilogue. Left as they are: 1x1 kernels (already a GEMM, cuDNN runs them well),
 // a fused residual input (it would need its own transpose), channels-last or dynamic inputs, a kernel whose
@@ -56,7 +57,10 @@ bool is_patchify(const ConvolutionLayer* conv, ConvolutionGeometry* g) {
       return false;
     window *= g->kernel[i];
   }
-  if (window < 2 || g->batch < 1) return false;
+  // Only few input channels (an image's 3): with 8 or more, cuDNN's channels-last tensor-core kernels run
+  // the convolution well, and inside a channels-last chain (ConvNeXt's 2x2 downsampling) the rewrite would
+  // add layout transposes around the GEMM.
+  if (window < 2 || g->batch < 1 || g->in_channels >= 8) return false;
   return conv->p.kernel.count == g->out_channels * g->in_channels * window;
 }
 

@@ -348,6 +348,11 @@ TEST(ConvolutionToMatmul, LeavesOtherConvolutionsAlone) {
     c.kernel = Dims{1, 1};
     cases.push_back({"1x1 kernel", c});
   }
+  {
+    PatchConv c = base();
+    c.x = Dims{2, 8, 8, 8};
+    cases.push_back({"8 input channels (cuDNN's tensor cores apply)", c});
+  }
   for (const Case& k : cases) {
     SCOPED_TRACE(k.what);
     auto net = conv_net(k.c);
