@@ -449,20 +449,35 @@ class ConvKernel : public Kernel {
                     g_.in[0] * g_.in[1] * g_.in_channels < (int64_t(1) << 31) && g_.batch * g_.out[0] < (int64_t(1) << 31);
     depthwise_ = depthwise_ok_ && (tactic_ < 0 || tactic_ == kOwnDepthwise);
     if (depthwise_ok_ && !w_taps_.get()) upload_taps();
-    // A channels-last half convolution with few input channels (the stem's 3) runs on a copy padded to 8.
+    // A channels-last half convolution with few input channels (the stem's 3) may run on a copy padded to 8
+    // channels (cuDNN's tensor-core kernels want multiples of 8) or as it is: which is faster depends on the
+    // shape (ResNet-50's 7x7 stem at batch 32 ran 2x faster unpadded once cuDNN's algorithms were timed, on
+    // an H200), so both are tactics: the unpadded plan's algorithms carry the kUnpadded bit.
     ConvolutionGeometry gp = g_;
     pad_c_ = 0;
-    if (cl_ && dt_ != DataType::kFLOAT && g_.groups == 1 && g_.in_channels % 8 != 0 && g_.out_channels % 8 == 0 &&
-        g_.in_channels < (int64_t(1) << 20)) {
+    pad_ok_ = cl_ && dt_ != DataType::kFLOAT && !transposed_ && g_.groups == 1 && g_.in_channels % 8 != 0 &&
+              g_.out_channels % 8 == 0 && g_.in_channels < (int64_t(1) << 20);
+    const bool unpadded = tactic_ >= 0 && (tactic_ & kUnpadded) != 0;
+    const int64_t algo = tactic_ >= 0 ? (tactic_ & ~kUnpadded) : -1;
+    if (pad_ok_ && !unpadded) {
       pad_c_ = (g_.in_channels + 7) / 8 * 8;
       gp.in_channels = pad_c_;
     }
-    use_cudnn_ = plan_cudnn(gp, transposed_, dt_, cl_, tactic_, plan_.get());
+    use_cudnn_ = plan_cudnn(gp, transposed_, dt_, cl_, algo, plan_.get());
     if (!use_cudnn_ && pad_c_) {  // no padded plan: the unpadded channels-last plan (or the direct kernel)
       pad_c_ = 0;
       plan_ = std::make_unique<CudnnPlan>();
-      use_cudnn_ = plan_cudnn(g_, transposed_, dt_, cl_, tactic_, plan_.get());
+      use_cudnn_ = plan_cudnn(g_, transposed_, dt_, cl_, algo, plan_.get());
       w_nhwc_.reset();
+    }
+    // The other variant's algorithms, for tactics().
+    other_tactics_.clear();
+    if (pad_ok_ && use_cudnn_) {
+      ConvolutionGeometry go = g_;
+      if (!pad_c_) go.in_channels = (g_.in_channels + 7) / 8 * 8;
+      CudnnPlan other;
+      if (plan_cudnn(go, transposed_, dt_, cl_, -1, &other))
+        for (int64_t t : other.tactics) other_tactics_.push_back(pad_c_ ? (t | kUnpadded) : t);
     }
     pad_bytes_ = 0;
     if (pad_c_) {
@@ -531,7 +546,12 @@ class ConvKernel : public Kernel {
       for (int64_t a : plan_->tactics) t.push_back(a);
       return t.size() > 1 ? t : std::vector<int64_t>{};
     }
-    if (use_cudnn_ && !transposed_ && plan_->tactics.size() > 1) return plan_->tactics;
+    if (use_cudnn_ && !transposed_) {
+      std::vector<int64_t> t;
+      for (int64_t a : plan_->tactics) t.push_back(pad_c_ || !pad_ok_ ? a : (a | kUnpadded));
+      for (int64_t a : other_tactics_) t.push_back(a);
+      if (t.size() > 1) return t;
+    }
 #endif
     return {};
   }
@@ -546,6 +566,7 @@ class ConvKernel : public Kernel {
            "/" + std::to_string(g_.pre[i]) + "/" + std::to_string(g_.dilation[i]);
     k += " act" + std::to_string(layer_.p.has_activation ? static_cast<int>(layer_.p.activation.type) : -1);
     k += layer_.p.bias.empty() ? "" : " bias";
+    k += pad_ok_ ? " pad8|unpadded" : "";  // the candidate set includes both padding variants
     return k + (has_z_ ? " z" : "");
   }
   const char* impl_name() const override {
@@ -731,6 +752,10 @@ class ConvKernel : public Kernel {
   int64_t pad_c_ = 0;          // channels-last input padded to this many channels (0: not padded)
   int64_t tactic_ = -1;        // the cuDNN forward algorithm the builder chose (-1: cuDNN's heuristic)
   static constexpr int64_t kOwnDepthwise = int64_t(1) << 20;  // tactic id of depthwise_nhwc
+  // Tactic bit: a convolution that could run on a channel-padded copy runs unpadded (pad_ok_).
+  static constexpr int64_t kUnpadded = int64_t(1) << 21;
+  bool pad_ok_ = false;                 // the input channels may be padded to 8 (pad_c_)
+  std::vector<int64_t> other_tactics_;  // the algorithms of the padding variant not planned (tactic ids)
   bool depthwise_ok_ = false;  // depthwise_nhwc can run this convolution
   bool has_z_ = false;
   int64_t w_nhwc_padded_ = 0;  // the pad_c_ w_nhwc_ was uploaded for
