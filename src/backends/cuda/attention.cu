@@ -1,8 +1,11 @@
 // Fused attention, flash-attention style: each block owns a tile of queries of one (batch, head) and
 // streams the keys and values through shared memory in tiles, keeping a running max and sum per query
 // (online softmax), so the Sq x Sk scores never reach global memory.
-//   float16 / bfloat16: tensor cores (WMMA 16x16x16, float accumulation) for q·kᵀ and p·v; one warp per
-//     16 queries; scores, softmax and the output accumulator in float32.
+//   float16 / bfloat16: tensor cores with float accumulation for q·kᵀ and p·v; one warp per 16 queries;
+//     scores, softmax and the output accumulator in float32. Two kernels, both tactics the builder times:
+//     attention_mma (mma.sync with scores, weights and output in registers, K/V streamed with cp.async;
+//     the default wherever rows are whole 16-byte chunks) and attention_wmma (WMMA with the tiles in
+//     shared memory; any head size and alignment).
 //   float32: CUDA cores in float32 (no TF32: results stay within 1e-5 of float64); one lane per key.
 // Operands are read through strides, so (..., S, H, D) tensors (heads_interleaved), broadcast batch
 // dims (grouped-query attention) and broadcast masks need no copies.
@@ -18,7 +21,8 @@ namespace torch2trt::gpu {
 namespace {
 
 /// Largest head size (D and Dv) the kernels take: the float32 kernel keeps Dv / 32 accumulators per
-/// lane and query, the tensor-core kernel a 16 x D float tile per warp in shared memory.
+/// lane and query, the WMMA kernel a 16 x D float tile per warp in shared memory, the mma kernel D / 2
+/// output accumulators and D / 4 query registers per lane.
 constexpr int kMaxHeadDim = 128;
 
 enum Operand { kQ = 0, kK = 1, kV = 2, kO = 3, kM = 4 };
@@ -251,6 +255,337 @@ __global__ void __launch_bounds__(kMaxWarps * 32) attention_wmma(Params a) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// float16 / bfloat16: register-resident tensor-core kernel (mma.sync m16n8k16, FlashAttention-2 style)
+//
+// The WMMA kernel above round-trips scores, weights and the output through shared memory between its
+// phases; here they never leave registers. Each warp owns 16 queries: their Q fragments are loaded once,
+// S = Q Kᵀ for a tile of kKeys keys accumulates in C fragments, the online softmax runs on those (a query's
+// scores are spread over the 4 lanes of a quad), and the weights are rounded in place into the A fragments
+// of O += P V: the C layout of two adjacent 16x8 tiles is the A layout of one 16x16 slice of keys. K and V
+// tiles stream through double-buffered shared memory with cp.async (tile t + 1 loads while tile t is
+// used); V's B fragments come from ldmatrix.trans, so no transposed copy is made. Needs 16-byte rows (D and
+// Dv multiples of 8, aligned operands): the host runs the WMMA kernel otherwise.
+
+// mma.sync m16n8k16, ldmatrix and cp.async: sm_80 on (sm_75 lacks the k16 half shape and cp.async).
+constexpr bool mma_arch_ok() {
+#if defined(__CUDA_ARCH__)
+  return __CUDA_ARCH__ >= 800;
+#else
+  return true;
+#endif
+}
+
+// Bytes of dynamic shared memory for `warps` warps and padded head size P: the block's queries, then two
+// K tiles and two V tiles, all with a row pitch of P + 8 halves (the 8 rows of an ldmatrix matrix then fall
+// in 8 different 16-byte groups of banks: no conflicts).
+__host__ __device__ constexpr int mma_smem_bytes(int warps, int P) { return (warps * 16 + 4 * kKeys) * (P + 8) * 2; }
+
+// The asm bodies exist for sm_80 on only: below it the kernel calling these compiles to nothing (mma_arch_ok),
+// hence [[maybe_unused]].
+[[maybe_unused]] __device__ __forceinline__ uint32_t smem_u32(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+[[maybe_unused]] __device__ __forceinline__ void cp_async16(void* dst, const void* src) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  // .cg: through L2 only; every block reads each K/V row once.
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(smem_u32(dst)), "l"(src) : "memory");
+#endif
+}
+
+[[maybe_unused]] __device__ __forceinline__ void cp_async_commit() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.commit_group;\n" ::: "memory");
+#endif
+}
+
+// Waits until at most N of this thread's committed groups are in flight.
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+#endif
+}
+
+// Four 8x8 b16 matrices; lane l gives the address of row l % 8 of matrix l / 8, and register i receives
+// matrix i's row lane / 4, columns 2 (lane % 4) + {0, 1} (with trans: that element pair of the transpose).
+[[maybe_unused]] __device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void* p) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(smem_u32(p))
+               : "memory");
+#endif
+}
+
+[[maybe_unused]] __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void* p) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(smem_u32(p))
+               : "memory");
+#endif
+}
+
+// c += a b for a 16x16 (row) by 16x8 (col) product in float.
+template <class T>
+__device__ __forceinline__ void mma_16816(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  if constexpr (std::is_same_v<T, half>)
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%0, %1, %2, %3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+  else
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%0, %1, %2, %3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#endif
+}
+
+// Two floats rounded to T, `lo` in the low half: the element order of an mma fragment register.
+template <class T>
+__device__ __forceinline__ uint32_t pack2(float lo, float hi) {
+  if constexpr (std::is_same_v<T, half>) {
+    __half2 h = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<uint32_t*>(&h);
+  } else {
+    __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<uint32_t*>(&h);
+  }
+}
+
+// Rows [0, rows) of dst (pitch P + 8) from rows of src (`stride` apart), 16 bytes at a time: rows below
+// rows_valid by cp.async, the others zeroed (so a key past the end has a zero value row: its weight is 0,
+// and 0 * garbage could be NaN). Only columns below `cols` (a multiple of 8) are written. All threads of
+// the block take part.
+template <class T, int P>
+__device__ __forceinline__ void load_rows_async(T* dst, const T* src, int64_t stride, int rows_valid, int cols,
+                                                int rows) {
+  constexpr int kChunks = P / 8;
+  for (int idx = threadIdx.x; idx < rows * kChunks; idx += blockDim.x) {
+    const int r = idx / kChunks, c = (idx % kChunks) * 8;
+    if (c >= cols) continue;
+    T* d = dst + r * (P + 8) + c;
+    if (r < rows_valid)
+      cp_async16(d, src + r * stride + c);
+    else
+      *reinterpret_cast<uint4*>(d) = make_uint4(0, 0, 0, 0);
+  }
+}
+
+// Zeroes columns [from, P) of rows [0, rows) of dst (pitch P + 8); `from` is a multiple of 8.
+template <class T, int P>
+__device__ __forceinline__ void zero_cols(T* dst, int rows, int from) {
+  constexpr int kChunks = P / 8;
+  for (int idx = threadIdx.x; idx < rows * kChunks; idx += blockDim.x) {
+    const int r = idx / kChunks, c = (idx % kChunks) * 8;
+    if (c >= from) *reinterpret_cast<uint4*>(dst + r * (P + 8) + c) = make_uint4(0, 0, 0, 0);
+  }
+}
+
+// Grid: one block per (batch index, tile of warps * 16 queries), as the WMMA kernel. Warp w owns queries
+// q0 + 16w .. +15; in every fragment lane l holds rows l / 4 and l / 4 + 8 of them (mma's groupID) and
+// columns 2 (l % 4) + {0, 1} of each 8-column tile.
+template <class T, int P>
+__global__ void __launch_bounds__(kMaxWarps * 32) attention_mma(Params a) {
+  if constexpr (mma_arch_ok()) {
+    constexpr int LD = P + 8;      // shared-memory row pitch in elements
+    constexpr int KS = P / 16;     // 16-wide slices of the head (k of q·kᵀ; pairs of output column tiles)
+    constexpr int NT = kKeys / 8;  // 8-key column tiles of S
+    constexpr int OT = P / 8;      // 8-column tiles of O
+    extern __shared__ __align__(128) unsigned char smem[];
+    const int warps = blockDim.x / 32, warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int rows = warps * 16;
+    const int tiles = (a.sq + rows - 1) / rows;
+    const int64_t b = blockIdx.x / tiles;
+    const int q0 = static_cast<int>(blockIdx.x % tiles) * rows;
+    T* sQ = reinterpret_cast<T*>(smem);
+    T* sK = sQ + rows * LD;       // two tiles of kKeys rows
+    T* sV = sK + 2 * kKeys * LD;  // two tiles
+
+    int64_t off[5];
+    batch_offsets(a, b, off);
+    const T* Q = static_cast<const T*>(a.q) + off[kQ];
+    const T* K = static_cast<const T*>(a.k) + off[kK];
+    const T* V = static_cast<const T*>(a.v) + off[kV];
+    const int kv_end = a.causal ? min(a.sk, q0 + rows) : a.sk;  // later keys are masked for every query here
+    const int ntiles = (kv_end + kKeys - 1) / kKeys;            // >= 1: the host never launches with Sk = 0
+
+    // Columns from D (Dv) on stay zero in both K (V) buffers: the loads below only ever write the first D (Dv).
+    if (a.d < P) {
+      zero_cols<T, P>(sK, 2 * kKeys, a.d);
+      zero_cols<T, P>(sQ, rows, a.d);
+    }
+    if (a.dv < P) zero_cols<T, P>(sV, 2 * kKeys, a.dv);
+    load_rows_async<T, P>(sQ, Q + q0 * a.row[kQ], a.row[kQ], min(rows, a.sq - q0), a.d, rows);
+    cp_async_commit();
+    auto load_kv = [&](int t) {
+      const int kt = t * kKeys, valid = min(kKeys, a.sk - kt), buf = (t & 1) * kKeys * LD;
+      load_rows_async<T, P>(sK + buf, K + kt * a.row[kK], a.row[kK], valid, a.d, kKeys);
+      load_rows_async<T, P>(sV + buf, V + kt * a.row[kV], a.row[kV], valid, a.dv, kKeys);
+    };
+    load_kv(0);
+    cp_async_commit();
+
+    const int g = lane >> 2, tig = lane & 3;
+    const int wrow0 = q0 + warp * 16;  // the warp's first query
+    const int qi[2] = {wrow0 + g, wrow0 + g + 8};
+    int64_t mrow[2] = {0, 0};
+    if (a.has_mask) {
+      mrow[0] = off[kM] + static_cast<int64_t>(qi[0]) * a.row[kM];
+      mrow[1] = off[kM] + static_cast<int64_t>(qi[1]) * a.row[kM];
+    }
+
+    // Q waits for its own group only: tile 0 may still be in flight.
+    cp_async_wait<1>();
+    __syncthreads();
+    uint32_t qf[KS][4];
+#pragma unroll
+    for (int ks = 0; ks < KS; ++ks)
+      ldmatrix_x4(qf[ks], sQ + (warp * 16 + (lane & 15)) * LD + ks * 16 + (lane >> 4) * 8);
+
+    float o[OT][4];
+#pragma unroll
+    for (int ot = 0; ot < OT; ++ot) o[ot][0] = o[ot][1] = o[ot][2] = o[ot][3] = 0.f;
+    // Per row (g, g + 8): running max (log2 units, equal over the quad) and this lane's part of the sum.
+    float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
+
+    for (int t = 0; t < ntiles; ++t) {
+      if (t + 1 < ntiles) load_kv(t + 1);  // into the buffer tile t - 1 used: the barrier ending it is passed
+      cp_async_commit();                   // possibly empty, so that "all but the newest group" is tile t
+      cp_async_wait<1>();
+      __syncthreads();
+      const int kt = t * kKeys;
+      // Uniform over the warp: no query of it, or every key of the tile after all of its queries.
+      if (wrow0 < a.sq && !(a.causal && wrow0 + 15 < kt)) {
+        const T* tK = sK + (t & 1) * kKeys * LD;
+        const T* tV = sV + (t & 1) * kKeys * LD;
+
+        // S = Q Kᵀ. K's rows (keys) are Kᵀ's columns: plain ldmatrix gives the col-major B fragments,
+        // matrices (keys +0, d +0), (keys +0, d +8), (keys +8, d +0), (keys +8, d +8).
+        float s[NT][4];
+#pragma unroll
+        for (int nt = 0; nt < NT; ++nt) s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
+#pragma unroll
+        for (int ks = 0; ks < KS; ++ks) {
+          if (ks * 16 < a.d) {  // uniform; columns past D are zero in Q and K
+#pragma unroll
+            for (int p = 0; p < NT / 2; ++p) {
+              uint32_t bk[4];
+              ldmatrix_x4(bk, tK + (p * 16 + (lane >> 4) * 8 + (lane & 7)) * LD + ks * 16 + ((lane >> 3) & 1) * 8);
+              mma_16816<T>(s[2 * p], qf[ks], bk[0], bk[1]);
+              mma_16816<T>(s[2 * p + 1], qf[ks], bk[2], bk[3]);
+            }
+          }
+        }
+
+        // Online softmax. Element e of tile nt: row g + 8 (e / 2), key kt + 8 nt + 2 tig + e % 2.
+        const bool plain = !a.has_mask && kt + kKeys <= a.sk && (!a.causal || kt + kKeys - 1 <= wrow0);
+        float mx[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+        for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            const int r = e >> 1;
+            float v = s[nt][e] * a.scale;
+            if (!plain) {
+              const int i = qi[r], j = kt + nt * 8 + 2 * tig + (e & 1);
+              if (i < a.sq && j < a.sk && (!a.causal || j <= i)) {
+                if (a.has_mask) v = apply_mask<T>(a, mrow[r], j, kLog2e, v);
+              } else {
+                v = -INFINITY;
+              }
+            }
+            s[nt][e] = v;
+            mx[r] = max_nan(mx[r], v);
+          }
+        float base[2], alpha[2];
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          mx[r] = max_nan(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+          mx[r] = max_nan(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+          const float m_new = max_nan(m[r], mx[r]);
+          // Every score so far -inf: exp2(s - 0) gives the 0 weights the SoftMax layer gives there.
+          base[r] = m_new == -INFINITY ? 0.f : m_new;
+          alpha[r] = exp2f(m[r] - base[r]);
+          m[r] = m_new;
+        }
+        float sum[2] = {0.f, 0.f};
+#pragma unroll
+        for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            s[nt][e] = exp2f(s[nt][e] - base[e >> 1]);
+            sum[e >> 1] += s[nt][e];
+          }
+#pragma unroll
+        for (int r = 0; r < 2; ++r) l[r] = l[r] * alpha[r] + sum[r];
+#pragma unroll
+        for (int ot = 0; ot < OT; ++ot) {
+          o[ot][0] *= alpha[0], o[ot][1] *= alpha[0];
+          o[ot][2] *= alpha[1], o[ot][3] *= alpha[1];
+        }
+
+        // O += P V over 16-key slices; ldmatrix.trans of V's (key, column) 8x8 blocks gives the B fragments,
+        // matrices (keys +0, cols +0), (keys +8, cols +0), (keys +0, cols +8), (keys +8, cols +8).
+#pragma unroll
+        for (int kk = 0; kk < kKeys / 16; ++kk) {
+          if (kt + kk * 16 < a.sk) {  // uniform; keys past Sk have zero weight and zero values
+            const uint32_t pa[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
+                                    pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+                                    pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+#pragma unroll
+            for (int ks = 0; ks < KS; ++ks) {
+              if (ks * 16 < a.dv) {  // uniform; V's columns past Dv are zero
+                uint32_t bv[4];
+                ldmatrix_x4_trans(bv, tV + (kk * 16 + (lane & 15)) * LD + ks * 16 + (lane >> 4) * 8);
+                mma_16816<T>(o[2 * ks], pa, bv[0], bv[1]);
+                mma_16816<T>(o[2 * ks + 1], pa, bv[2], bv[3]);
+              }
+            }
+          }
+        }
+      }
+      __syncthreads();  // tile t's buffers are consumed before the next iteration loads into them
+    }
+
+    if (wrow0 >= a.sq) return;  // no barrier follows
+    // Normalize, stage the warp's 16 x Dv outputs in its own rows of sQ (read by no one since the
+    // fragments were loaded), then write them 16 bytes at a time.
+    // l == 0 (every score -inf) gives 0 * inf = NaN unless zero_empty, as the unfused network.
+    bool zero[2];
+    float inv[2];
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
+      l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
+      zero[r] = a.zero_empty && m[r] == -INFINITY;
+      inv[r] = 1.f / l[r];
+    }
+    T* sO = sQ + warp * 16 * LD;
+#pragma unroll
+    for (int ot = 0; ot < OT; ++ot) {
+      const int c = ot * 8 + 2 * tig;
+      *reinterpret_cast<uint32_t*>(sO + g * LD + c) =
+          zero[0] ? 0u : pack2<T>(o[ot][0] * inv[0], o[ot][1] * inv[0]);
+      *reinterpret_cast<uint32_t*>(sO + (g + 8) * LD + c) =
+          zero[1] ? 0u : pack2<T>(o[ot][2] * inv[1], o[ot][3] * inv[1]);
+    }
+    __syncwarp();
+    T* O = static_cast<T*>(a.out) + off[kO];
+    const int nrows = min(16, a.sq - wrow0);
+    for (int idx = lane; idx < 16 * OT; idx += 32) {
+      const int r = idx / OT, c = (idx % OT) * 8;
+      if (r < nrows && c < a.dv)
+        *reinterpret_cast<uint4*>(O + static_cast<int64_t>(wrow0 + r) * a.row[kO] + c) =
+            *reinterpret_cast<const uint4*>(sO + r * LD + c);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // float32: CUDA cores
 
 constexpr int kF32Warps = 4;
@@ -363,6 +698,17 @@ void dispatch_head(int P, F&& f) {
 
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
+// True when every row and batch step of an operand is a whole number of 16-byte (8-element) chunks.
+bool strides_of_8(const AttentionStrides& s, int batch_rank) {
+  bool ok = s.row % 8 == 0;
+  for (int j = 0; j < batch_rank; ++j) ok = ok && s.batch[j] % 8 == 0;
+  return ok;
+}
+
+// Tactic ids of the half kernels (stored in engine files and timing caches, so they stay fixed): 0 runs
+// the WMMA kernel, 1 to kMaxWarps the mma kernel with that many warps (of 16 queries) per block.
+constexpr int64_t kTacticWmma = 0;
+
 class AttentionKernel : public Kernel {
  public:
   AttentionKernel(const AttentionLayer& l, DataType t) : dtype_(t) {
@@ -376,6 +722,7 @@ class AttentionKernel : public Kernel {
       throw Unsupported("Attention layer '" + layer_.name() + "': head sizes " + std::to_string(g_.d) + " and " +
                         std::to_string(g_.dv) + " exceed the CUDA kernel's limit of " + std::to_string(kMaxHeadDim));
     P_ = padded_head(g_.d, g_.dv);
+    mma_ok_ = use_mma_ = false;
     if (dtype_ == DataType::kFLOAT) return;
     int dev = 0, major = 0;
     T2T_CUDA_CHECK(cudaGetDevice(&dev));
@@ -386,17 +733,32 @@ class AttentionKernel : public Kernel {
                         " tensor-core kernel needs compute capability " + std::to_string(need) + ".0, device " +
                         std::to_string(dev) + " has " + std::to_string(major) + ".x");
     // Fewer warps for few queries (decoding, short sequences): no warp without a query.
-    warps_ = static_cast<int>(std::min<int64_t>(kMaxWarps, std::max<int64_t>(1, (g_.sq + 15) / 16)));
+    max_warps_ = static_cast<int>(std::min<int64_t>(kMaxWarps, std::max<int64_t>(1, (g_.sq + 15) / 16)));
+    warps_ = max_warps_;
     smem_ = smem_layout(warps_, P_, 2).total;
+    // The mma kernel reads and writes whole 16-byte chunks of every row (the pointers are checked in run()).
+    mma_ok_ = major >= 8 && g_.d % 8 == 0 && g_.dv % 8 == 0;
+    for (const AttentionStrides* s : {&g_.q, &g_.k, &g_.v, &g_.out})
+      mma_ok_ = mma_ok_ && strides_of_8(*s, g_.batch_rank);
+    if (mma_ok_) {
+      default_mma_warps_ = default_mma_warps();
+      use_mma_ = tactic_ != kTacticWmma;
+      mma_warps_ = tactic_ >= 1 && tactic_ <= max_warps_ ? static_cast<int>(tactic_) : default_mma_warps_;
+      mma_smem_ = mma_smem_bytes(mma_warps_, P_);
+    }
+    ran_mma_ = use_mma_;
     // The limit is a property of the function, shared by every layer that launches it: always the largest
     // need (kMaxWarps), so that a layer with fewer warps cannot lower it under another layer's launch.
     dispatch_float(dtype_, [&](auto tag) {
       using T = decltype(tag);
       if constexpr (!std::is_same_v<T, float>)
         dispatch_head(P_, [&](auto p) {
-          T2T_CUDA_CHECK(cudaFuncSetAttribute(attention_wmma<T, decltype(p)::value>,
-                                              cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                              smem_layout(kMaxWarps, decltype(p)::value, 2).total));
+          constexpr int P = decltype(p)::value;
+          T2T_CUDA_CHECK(cudaFuncSetAttribute(attention_wmma<T, P>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                              smem_layout(kMaxWarps, P, 2).total));
+          if (mma_ok_)
+            T2T_CUDA_CHECK(cudaFuncSetAttribute(attention_mma<T, P>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                mma_smem_bytes(kMaxWarps, P)));
         });
     });
   }
@@ -411,6 +773,10 @@ class AttentionKernel : public Kernel {
     }
     Params a;
     a.q = args.in[0].data, a.k = args.in[1].data, a.v = args.in[2].data;
+    if (g.packed_qkv) {  // k and v are views of input 0 (..., S, 3, H, D); inputs 1 and 2 are unset
+      const auto* base = static_cast<const uint8_t*>(args.in[0].data);
+      a.k = base + g.k_offset * dtype_size(dtype_), a.v = base + g.v_offset * dtype_size(dtype_);
+    }
     a.out = args.out[0].data;
     a.mask = g.has_mask ? args.in[3].data : nullptr;
     a.batch_rank = g.batch_rank;
@@ -429,13 +795,12 @@ class AttentionKernel : public Kernel {
     a.scale = half ? layer_.p.scale * kLog2e : layer_.p.scale;
     if (half) {
       bool vec = g.d % 8 == 0 && g.dv % 8 == 0 && aligned16(a.q) && aligned16(a.k) && aligned16(a.v);
-      for (int k = kQ; k <= kV && vec; ++k) {
-        vec = st[k]->row % 8 == 0;
-        for (int j = 0; j < g.batch_rank; ++j) vec = vec && st[k]->batch[j] % 8 == 0;
-      }
+      for (int k = kQ; k <= kV && vec; ++k) vec = strides_of_8(*st[k], g.batch_rank);
       a.vec = vec;
     }
-    const int rows = half ? warps_ * 16 : kF32Rows;
+    // Engines hand out aligned buffers; a caller's offset pointer falls back to the WMMA kernel.
+    ran_mma_ = use_mma_ && a.vec && aligned16(a.out);
+    const int rows = ran_mma_ ? mma_warps_ * 16 : half ? warps_ * 16 : kF32Rows;
     const int64_t blocks = g.num_batches * ((g.sq + rows - 1) / rows);
     if (blocks > INT_MAX)
       throw Unsupported("Attention layer '" + layer_.name() + "': " + std::to_string(blocks) +
@@ -446,6 +811,8 @@ class AttentionKernel : public Kernel {
         constexpr int P = decltype(p)::value;
         if constexpr (std::is_same_v<T, float>)
           attention_f32<P><<<static_cast<unsigned>(blocks), kF32Warps * 32, 0, s>>>(a);
+        else if (ran_mma_)
+          attention_mma<T, P><<<static_cast<unsigned>(blocks), mma_warps_ * 32, mma_smem_, s>>>(a);
         else
           attention_wmma<T, P><<<static_cast<unsigned>(blocks), warps_ * 32, smem_, s>>>(a);
       });
@@ -453,13 +820,63 @@ class AttentionKernel : public Kernel {
     check_launch("attention");
   }
 
-  const char* impl_name() const override { return dtype_ == DataType::kFLOAT ? "cuda_attention_f32" : "cuda_attention_wmma"; }
+  // The mma kernel with its default block first (the builder keeps the first unless another is clearly
+  // faster), then its other block shapes, then the WMMA kernel.
+  std::vector<int64_t> tactics() const override {
+    if (!mma_ok_) return {};
+    std::vector<int64_t> t = {default_mma_warps_};
+    for (int w = max_warps_; w >= 1; --w)
+      if (w != default_mma_warps_) t.push_back(w);
+    t.push_back(kTacticWmma);
+    return t;
+  }
+  void set_tactic(int64_t id) override { tactic_ = id; }
+  std::string tactic_key() const override {
+    if (dtype_ == DataType::kFLOAT) return "";
+    // The problem as the kernels see it: sizes, mask kind and every stride (layout, broadcasts).
+    const AttentionGeometry& g = g_;
+    std::string k = std::string("attention ") + dtype_name(dtype_) + " b";
+    for (int j = 0; j < g.batch_rank; ++j) k += (j ? "x" : "") + std::to_string(g.batch[j]);
+    k += " sq" + std::to_string(g.sq) + " sk" + std::to_string(g.sk) + " d" + std::to_string(g.d) + " dv" +
+         std::to_string(g.dv);
+    k += !g.has_mask ? " nomask" : g.mask_is_bool ? " boolmask" : " floatmask";
+    k += layer_.p.causal ? " causal" : "";
+    k += layer_.p.zero_empty_rows ? " zero_empty" : "";
+    k += g.packed_qkv ? " packed" : "";
+    const char* names[5] = {" q", " k", " v", " o", " m"};
+    const AttentionStrides* st[5] = {&g.q, &g.k, &g.v, &g.out, &g.mask};
+    for (int i = 0; i < (g.has_mask ? 5 : 4); ++i) {
+      k += names[i] + std::to_string(st[i]->row) + "/" + std::to_string(st[i]->col);
+      for (int j = 0; j < g.batch_rank; ++j) k += "/" + std::to_string(st[i]->batch[j]);
+    }
+    return k;
+  }
+
+  const char* impl_name() const override {
+    if (dtype_ == DataType::kFLOAT) return "cuda_attention_f32";
+    return ran_mma_ ? "cuda_attention_mma" : "cuda_attention_wmma";
+  }
 
  private:
+  // Warps per block of the mma kernel: as many as the queries fill (4 for long sequences), fewer when the
+  // grid would otherwise leave SMs idle (BERT and ViT at batch 1: 12 heads of 128 or 197 queries).
+  int default_mma_warps() const {
+    const int64_t want = 2 * static_cast<int64_t>(sm_count());
+    for (int w = max_warps_; w > 1; --w)
+      if (g_.num_batches * ((g_.sq + 16 * w - 1) / (16 * w)) >= want) return w;
+    return 1;
+  }
+
   AttentionLayer layer_;  // a detached copy: the geometry rule without holding on to the network
   DataType dtype_;
   AttentionGeometry g_;
-  int P_ = 64, warps_ = 4, smem_ = 0;
+  int P_ = 64;
+  int max_warps_ = 4, warps_ = 4, smem_ = 0;  // the WMMA kernel's block (and the most warps any kernel uses)
+  bool mma_ok_ = false;   // the mma kernel can run these shapes (device and strides)
+  bool use_mma_ = false;  // ... and the tactic picks it
+  bool ran_mma_ = false;  // the kernel of the last run (the alignment of the pointers decides at run time)
+  int default_mma_warps_ = 4, mma_warps_ = 4, mma_smem_ = 0;
+  int64_t tactic_ = -1;
 };
 
 }  // namespace
@@ -469,11 +886,15 @@ std::unique_ptr<Kernel> make_Attention(const AttentionLayer& l, const std::vecto
   DataType t = in[0].dtype;
   if (!is_float_type(t)) return unsupported(why, "Attention on " + dt(t));
   const int r = in[0].dims.nb_dims;
-  int64_t d = in[0].dims.d[r - 1], dv = in[2].dims.d[r - 1];
-  if (d < 0 || dv < 0)
-    return unsupported(why, "Attention with a head size known only at run time (query " + in[0].dims.str() +
-                                ", value " + in[2].dims.str() + "): the kernel needs D and Dv <= " +
-                                std::to_string(kMaxHeadDim) + " when the engine is built");
+  // With packed_qkv, input 0 holds q, k and v (..., S, 3, H, D) and inputs 1 and 2 are unset: Dv = D.
+  int64_t d = in[0].dims.d[r - 1], dv = l.p.packed_qkv ? d : in[2].dims.d[r - 1];
+  if (d < 0 || dv < 0) {
+    const std::string shapes = l.p.packed_qkv ? "packed q/k/v " + in[0].dims.str()
+                                              : "query " + in[0].dims.str() + ", value " + in[2].dims.str();
+    return unsupported(why, "Attention with a head size known only at run time (" + shapes +
+                                "): the kernel needs D and Dv <= " + std::to_string(kMaxHeadDim) +
+                                " when the engine is built");
+  }
   if (d > kMaxHeadDim || dv > kMaxHeadDim)
     return unsupported(why, "Attention with head sizes D = " + std::to_string(d) + ", Dv = " + std::to_string(dv) +
                                 " (the kernel takes up to " + std::to_string(kMaxHeadDim) + ")");

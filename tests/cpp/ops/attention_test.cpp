@@ -1,10 +1,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <optional>
+#include <stdexcept>
 
 #include "harness.h"
+#include "torch2trt/builder.h"
+#include "torch2trt/engine.h"
+#include "torch2trt/runtime.h"
 
 namespace t2t_test {
 namespace {
@@ -130,6 +135,8 @@ TEST(Attention, BertAndVitShapes) {
     run({"bert_bs1", dt, Dims{1, 12, 128, 64}, Dims{1, 12, 128, 64}, Dims{1, 12, 128, 64}, {}, {}, params(0.125)});
     // ViT-B/16: 197 tokens, a ragged last tile of every tiling.
     run({"vit_ragged197", dt, Dims{1, 2, 197, 64}, Dims{1, 2, 197, 64}, Dims{1, 2, 197, 64}, {}, {}, params(0.125)});
+    // ViT at batch 1: 12 heads of 197 queries, too few 64-query blocks for a GPU (the CUDA kernel's small blocks).
+    run({"vit_bs1", dt, Dims{1, 12, 197, 64}, Dims{1, 12, 197, 64}, Dims{1, 12, 197, 64}, {}, {}, params(0.125)});
   }
 }
 
@@ -137,6 +144,9 @@ TEST(Attention, HeadSizesAndKeyCounts) {
   for (DataType dt : kFloatTypes) {
     run({"d32", dt, Dims{2, 3, 40, 32}, Dims{2, 3, 40, 32}, Dims{2, 3, 40, 32}, {}, {}, params(1 / std::sqrt(32.0))});
     run({"d128", dt, Dims{1, 2, 70, 128}, Dims{1, 2, 70, 128}, Dims{1, 2, 70, 128}, {}, {}, params(1 / std::sqrt(128.0))});
+    // Head sizes below the padded one: D = 128 with Dv = 64; D = 40 (not a multiple of 16) with Dv = 24.
+    run({"d128_dv64", dt, Dims{1, 2, 70, 128}, Dims{1, 2, 90, 128}, Dims{1, 2, 90, 64}, {}, {}, params(0.09)});
+    run({"d40_dv24", dt, Dims{1, 3, 50, 40}, Dims{1, 3, 50, 40}, Dims{1, 3, 50, 24}, {}, {}, params(0.16)});
     // Sq != Sk, Dv != D, odd sizes (no vector loads): queries fewer and more than the keys.
     run({"sq5_sk77_dv48", dt, Dims{2, 3, 5, 32}, Dims{2, 3, 77, 32}, Dims{2, 3, 77, 48}, {}, {}, params(0.2)});
     run({"sq130_sk3_d20_dv12", dt, Dims{1, 2, 130, 20}, Dims{1, 2, 3, 20}, Dims{1, 2, 3, 12}, {}, {}, params(0.3)});
@@ -161,6 +171,9 @@ TEST(Attention, FloatMasks) {
     run({"mask_sqsk", dt, Dims{2, 2, 20, 32}, Dims{2, 2, 70, 32}, Dims{2, 2, 70, 32}, Dims{20, 70}, {}, params(0.17)});
     run({"mask_full", dt, Dims{2, 2, 20, 32}, Dims{2, 2, 70, 32}, Dims{2, 2, 70, 32}, Dims{2, 2, 20, 70}, {}, params(0.17)});
     run({"mask_scalar", dt, Dims{1, 2, 20, 32}, Dims{1, 2, 20, 32}, Dims{1, 2, 20, 32}, Dims{1}, {}, params(0.17)});
+    // BERT's mask over ViT's ragged 197 keys.
+    run({"mask_b11s_197", dt, Dims{2, 3, 197, 64}, Dims{2, 3, 197, 64}, Dims{2, 3, 197, 64}, Dims{2, 1, 1, 197}, {},
+         params(0.125)});
   }
 }
 
@@ -202,6 +215,8 @@ TEST(Attention, Causal) {
     // Top-left aligned: with Sq < Sk the last queries still miss the last keys; with Sq > Sk later queries see all.
     run({"causal_sq_lt_sk", dt, Dims{1, 2, 20, 32}, Dims{1, 2, 90, 32}, Dims{1, 2, 90, 32}, {}, {}, params(0.2, true)});
     run({"causal_sq_gt_sk", dt, Dims{1, 2, 90, 32}, Dims{1, 2, 20, 32}, Dims{1, 2, 20, 32}, {}, {}, params(0.2, true)});
+    run({"causal_sq100_sk150", dt, Dims{1, 2, 100, 64}, Dims{1, 2, 150, 64}, Dims{1, 2, 150, 64}, {}, {},
+         params(0.125, true)});
     run({"causal_and_mask", dt, Dims{2, 2, 40, 32}, Dims{2, 2, 40, 32}, Dims{2, 2, 40, 32}, Dims{2, 1, 1, 40}, {},
          params(0.2, true)});
   }
@@ -232,6 +247,122 @@ TEST(Attention, LargeScoresStayFinite) {
 TEST(Attention, EmptyKeysGiveZeros) {
   // Softmax over no keys times a (Sk = 0) value matrix: a sum over nothing, as the unfused matrix multiply gives.
   run({"no_keys", DataType::kFLOAT, Dims{1, 2, 5, 16}, Dims{1, 2, 0, 16}, Dims{1, 2, 0, 16}, {}, {}, params(0.25)});
+}
+
+// A host tensor's values in its dtype's bytes, as an engine input holds them.
+std::vector<uint8_t> to_bytes(const HostTensor& t) {
+  std::vector<uint8_t> b(t.v.size() * dtype_size(t.dtype));
+  for (size_t i = 0; i < t.v.size(); ++i) {
+    const float f = static_cast<float>(t.v[i]);
+    uint16_t h = 0;
+    switch (t.dtype) {
+      case DataType::kFLOAT: std::memcpy(&b[4 * i], &f, 4); break;
+      case DataType::kHALF: h = float_to_half(f), std::memcpy(&b[2 * i], &h, 2); break;
+      case DataType::kBF16: h = float_to_bf16(f), std::memcpy(&b[2 * i], &h, 2); break;
+      case DataType::kBOOL: b[i] = t.v[i] != 0; break;
+      default: throw std::invalid_argument(std::string("to_bytes: no encoding for ") + dtype_name(t.dtype));
+    }
+  }
+  return b;
+}
+
+// Compute capability major of CUDA device 0, from its description ("NAME sm_90 ...").
+int sm_major(Backend& be) {
+  const std::string d = be.device_description();
+  const size_t at = d.find(" sm_");
+  return at == std::string::npos ? 0 : std::stoi(d.substr(at + 4)) / 10;
+}
+
+// The builder keeps the fastest CUDA tactic, so the harness cases check only that one. Here every tactic is
+// forced on the built engine: 0 the WMMA kernel, 1-4 the mma kernel with that many warps per block, -1 the
+// kernel's own choice and 99 an id it cannot run (its own choice again).
+TEST(Attention, EveryCudaTacticMatchesTheReference) {
+  std::string why;
+  Backend* be = cuda_backend(0, &why);
+  if (!be) GTEST_SKIP() << why;
+  const bool mma = sm_major(*be) >= 8;
+  std::vector<Case> cases = {
+      {"vit_ragged197", DataType::kHALF, Dims{1, 3, 197, 64}, Dims{1, 3, 197, 64}, Dims{1, 3, 197, 64}, {}, {},
+       params(0.125)},
+      {"bert_mask", DataType::kBF16, Dims{2, 2, 128, 64}, Dims{2, 2, 128, 64}, Dims{2, 2, 128, 64},
+       Dims{2, 1, 1, 128}, {}, params(0.125)},
+      {"causal_sq100_sk150", DataType::kHALF, Dims{1, 2, 100, 64}, Dims{1, 2, 150, 64}, Dims{1, 2, 150, 64}, {}, {},
+       params(0.125, true)},
+      {"d128_dv64", DataType::kBF16, Dims{1, 2, 70, 128}, Dims{1, 2, 90, 128}, Dims{1, 2, 90, 64}, {}, {},
+       params(0.09)},
+      {"interleaved_d40_dv24", DataType::kHALF, Dims{2, 50, 3, 40}, Dims{2, 50, 3, 40}, Dims{2, 50, 3, 24}, {}, {},
+       params(0.16, false, true)},
+      {"gqa_d32", DataType::kHALF, Dims{2, 4, 40, 32}, Dims{2, 1, 60, 32}, Dims{2, 1, 60, 32}, {}, {}, params(0.18)},
+      {"bool_mask_empty_rows_zero", DataType::kHALF, Dims{1, 2, 40, 32}, Dims{1, 2, 70, 32}, Dims{1, 2, 70, 32},
+       Dims{1, 1, 40, 70}, DataType::kBOOL, params(0.2, false, false, true)},
+  };
+  cases.back().fixed = {{}, {}, {}, blocking_mask(40, 70, true, {0, 5, 70, 0, 64, 65})};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name + " " + dtype_name(c.dt));
+    std::vector<HostTensor> in;
+    std::vector<Dims> dims = {c.q, c.k, c.v};
+    if (c.mask) dims.push_back(*c.mask);
+    for (size_t i = 0; i < dims.size(); ++i) {
+      HostTensor h;
+      h.dtype = i == 3 && c.mask_dt == DataType::kBOOL ? DataType::kBOOL : c.dt;
+      h.dims = dims[i];
+      h.v = i < c.fixed.size() && !c.fixed[i].empty() ? c.fixed[i] : random_values(h.numel(), h.dtype, c.lo, c.hi);
+      in.push_back(h);
+    }
+    const HostTensor want = ref_attention(in, c.p);
+    Network net;
+    std::vector<Tensor*> t;
+    for (size_t i = 0; i < in.size(); ++i)
+      t.push_back(net.add_input("in" + std::to_string(i), in[i].dtype, in[i].dims));
+    Tensor* y = add_attention(net, t[0], t[1], t[2], c.mask ? t[3] : nullptr, c.p)->output(0);
+    y->set_name("out");
+    net.mark_output(y);
+    BuilderConfig cfg;
+    cfg.device = DeviceType::kGPU;
+    const std::vector<uint8_t> bytes = Builder().build_serialized(net, cfg);
+    std::vector<void*> bufs;
+    for (auto& h : in) {
+      auto b = to_bytes(h);
+      bufs.push_back(be->allocate(b.size()));
+      be->upload(bufs.back(), b.data(), b.size());
+    }
+    const size_t out_bytes = static_cast<size_t>(want.numel()) * dtype_size(c.dt);
+    void* out = be->allocate(out_bytes);
+    for (int64_t tactic : {int64_t(-1), int64_t(0), int64_t(1), int64_t(2), int64_t(3), int64_t(4), int64_t(99)}) {
+      SCOPED_TRACE("tactic " + std::to_string(tactic));
+      auto e = Engine::deserialize(bytes.data(), bytes.size());
+      for (int i = 0; i < e->network().num_layers(); ++i)
+        if (e->network().layer(i)->kind() == LayerKind::kAttention) e->network().layer(i)->set_tactic(tactic);
+      auto ctx = e->create_execution_context();
+      for (size_t i = 0; i < in.size(); ++i) ctx->set_tensor_address("in" + std::to_string(i), bufs[i]);
+      ctx->set_tensor_address("out", out);
+      std::vector<uint8_t> junk(out_bytes, 0xA5);  // catches outputs left unwritten
+      be->upload(out, junk.data(), out_bytes);
+      ctx->enqueue(nullptr);
+      be->synchronize(nullptr);
+      std::string impl;
+      for (auto& info : ctx->layer_info())
+        if (info.kind == layer_kind_name(LayerKind::kAttention)) impl = info.impl;
+      EXPECT_EQ(impl, mma && tactic != 0 ? "cuda_attention_mma" : "cuda_attention_wmma");
+      std::vector<uint8_t> b(out_bytes);
+      be->download(b.data(), out, out_bytes);
+      Weights got(c.dt, b.data(), want.numel());
+      double num = 0, den = 0;
+      int64_t nan_mismatch = 0;
+      for (int64_t i = 0; i < want.numel(); ++i) {
+        const double g = got.at(i), w = want.v[i];
+        if (std::isnan(w) || std::isnan(g)) {
+          nan_mismatch += std::isnan(w) != std::isnan(g);
+          continue;
+        }
+        num += (g - w) * (g - w), den += w * w;
+      }
+      EXPECT_EQ(nan_mismatch, 0);
+      EXPECT_LE(std::sqrt(num / std::max(den, 1e-30)), 1e-2);
+    }
+    for (void* p : bufs) be->release(p);
+    be->release(out);
+  }
 }
 
 std::string error_of(const std::function<void()>& f) {
