@@ -1,6 +1,7 @@
 // CPU pooling: oneDNN primitives for uniform windows, direct loops for the rest (adaptive windows that do
 // not divide evenly, average counts oneDNN does not reproduce) and for builds without oneDNN.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 
@@ -92,6 +93,19 @@ bool build_onednn(const PoolingGeometry& pg, bool adaptive, dnnl::algorithm alg,
 }
 #endif
 
+#ifdef T2T_WITH_ONEDNN
+// Whether any of the n floats at x is NaN (one vectorizable pass; the max pooling's read is far costlier).
+bool has_nan(const float* x, int64_t n) {
+  std::atomic<bool> found{false};
+  parallel_for(n, 1 << 16, [&](int64_t s, int64_t e) {
+    bool f = false;
+    for (int64_t i = s; i < e; ++i) f |= x[i] != x[i];
+    if (f) found.store(true, std::memory_order_relaxed);
+  });
+  return found.load();
+}
+#endif
+
 class PoolKernel : public Kernel {
  public:
   explicit PoolKernel(const PoolingLayer& layer) {
@@ -135,7 +149,8 @@ class PoolKernel : public Kernel {
     const float* x = a.in[0].as<float>();
     float* y = a.out[0].as<float>();
 #ifdef T2T_WITH_ONEDNN
-    if (use_dnn_) {
+    // oneDNN's max drops NaN where PyTorch's max pooling propagates it: an input holding NaN takes the loops.
+    if (use_dnn_ && (mode_.type == PoolingType::kAVERAGE || !has_nan(x, a.in[0].numel()))) {
       void* xp = const_cast<float*>(x);
       auto* ws = static_cast<uint8_t*>(a.workspace);
       switch (mode_.type) {

@@ -225,23 +225,27 @@ TEST(Pooling, ChannelsLastVectorWidths) {
     }
 }
 
-// Max pooling keeps NaN and average pooling spreads it, channels-last (every vector width) or not. The CPU
-// runs its loops here: oneDNN's max pooling drops NaN (a known gap of the oneDNN path, not checked here).
+// Max pooling keeps NaN and average pooling spreads it, channels-last (every vector width) or not, on the
+// CPU's loops and its oneDNN path (oneDNN's max drops NaN: an input holding NaN takes the loops there).
 TEST(Pooling, NanPropagates) {
-  ForceReference loops(true);
   using T = PoolingType;
-  for (int64_t c : {16, 6, 3})
-    for (T type : {T::kMAX, T::kAVERAGE}) {
-      PoolSpec p{std::string(type == T::kMAX ? "max" : "avg") + "2d_nan_c" + std::to_string(c), type, {1, c, 7, 6},
-                 {3, 3}, {2, 2}, {1, 1}, {1, 1}};
-      for (bool cl : {true, false}) {
-        OpCase oc = pool_case(p, DataType::kHALF, cl);
-        std::vector<double> x = random_values(c * 42, DataType::kHALF, -2, 2);
-        for (int64_t i = 5; i < c * 42; i += 37) x[i] = std::numeric_limits<double>::quiet_NaN();
-        oc.fixed = {x};
-        check_op(LayerKind::kPooling, oc);
+  for (bool ref : cpu_paths()) {
+    ForceReference paths(ref);
+    for (int64_t c : {16, 6, 3})
+      for (T type : {T::kMAX, T::kAVERAGE, T::kMAX_AVERAGE_BLEND}) {
+        PoolSpec p{std::string(type == T::kMAX ? "max" : type == T::kAVERAGE ? "avg" : "blend") + "2d_nan_c" +
+                       std::to_string(c),
+                   type, {1, c, 7, 6}, {3, 3}, {2, 2}, {1, 1}, {1, 1}};
+        for (DataType dt : {DataType::kHALF, DataType::kFLOAT})
+          for (bool cl : {true, false}) {
+            OpCase oc = pool_case(p, dt, cl);
+            std::vector<double> x = random_values(c * 42, dt, -2, 2);
+            for (int64_t i = 5; i < c * 42; i += 37) x[i] = std::numeric_limits<double>::quiet_NaN();
+            oc.fixed = {x};
+            check_op(LayerKind::kPooling, oc);
+          }
       }
-    }
+  }
 }
 
 TEST(Pooling, ImplementationChoice) {
