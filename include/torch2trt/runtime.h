@@ -47,8 +47,11 @@ class ExecutionContext {
   bool profiling() const { return profiling_; }
   /// Turns graph replay (CUDA graphs) on or off for this context; on by default unless the engine was
   /// built with DISABLE_CUDA_GRAPHS. From the second run with the same input shapes, the layers replay as
-  /// one captured graph that reads and writes context-owned buffers; the caller's inputs and outputs are
-  /// copied in and out on the same stream, so any addresses and any stream work.
+  /// one captured graph on the caller's stream. The graph reads and writes the caller's input and output
+  /// addresses of the run that captured it; runs at other addresses replay a second graph that reads and
+  /// writes context-owned buffers, the caller's tensors copied in and out on the same stream, so any
+  /// addresses and any stream work. Addresses that move and then stay are captured again (a bounded
+  /// number of times).
   void set_graphs_enabled(bool on);
   /// True when the last enqueue replayed a captured graph.
   bool last_run_replayed() const { return replayed_; }
@@ -60,6 +63,9 @@ class ExecutionContext {
   void run_layers(void* stream);
   void* view_address(const Tensor* t) const;
   void drop_graph();
+  /// Captures run_layers as graph_ for the caller's addresses `addrs`, or (staged) as stage_graph_ on
+  /// staging buffers; a failed capture turns graph replay off for the context.
+  void capture_graph(void* stream, bool staged, const std::vector<void*>& addrs);
   const Engine& engine_;
   Backend& backend_;
   std::vector<std::unique_ptr<Kernel>> kernels_;
@@ -81,7 +87,12 @@ class ExecutionContext {
   bool graphs_enabled_ = true;
   bool replayed_ = false;
   std::string graph_status_;
-  void* graph_ = nullptr;     // captured for the current shapes
+  void* graph_ = nullptr;            // captured for the current shapes at graph_addrs_
+  void* stage_graph_ = nullptr;      // captured for the current shapes on the staging buffers
+  std::vector<void*> graph_addrs_;   // the I/O addresses (inputs, then outputs) graph_ reads and writes
+  std::vector<void*> last_addrs_;    // the I/O addresses of the previous run
+  int recaptures_ = 0;               // graph_ captured again for moved addresses, since the shapes were set
+  static constexpr int kMaxRecaptures = 8;
   bool warm_ = false;         // one direct run done for the current shapes (kernels initialised)
   bool staging_ = false;      // I/O views point at staging buffers (while capturing)
   std::vector<void*> stage_;  // per tensor index: staging buffer of an I/O tensor

@@ -77,7 +77,11 @@ void ExecutionContext::set_graphs_enabled(bool on) {
 
 void ExecutionContext::drop_graph() {
   if (graph_) backend_.graph_destroy(graph_);
-  graph_ = nullptr;
+  if (stage_graph_) backend_.graph_destroy(stage_graph_);
+  graph_ = stage_graph_ = nullptr;
+  graph_addrs_.clear();
+  last_addrs_.clear();
+  recaptures_ = 0;
   warm_ = false;
   for (void* p : stage_)
     if (p) backend_.release(p);
@@ -219,27 +223,32 @@ void ExecutionContext::enqueue(void* stream) {
     auto bytes = [&](const Tensor* t) {
       return static_cast<size_t>(descs_[t->index()].dims.volume()) * dtype_size(descs_[t->index()].dtype);
     };
-    if (!graph_ && warm_) {
-      // Capture against staging buffers so the graph does not depend on the caller's addresses.
-      stage_.assign(net.num_tensors(), nullptr);
-      for (const Tensor* t : io)
-        if (!stage_[t->index()]) stage_[t->index()] = backend_.allocate(std::max<size_t>(bytes(t), 1));
-      staging_ = true;
-      std::string why;
-      graph_ = backend_.graph_capture(stream, [&](void* s) { run_layers(s); }, &why);
-      staging_ = false;
-      if (!graph_) {
-        graphs_enabled_ = false;  // this engine's kernels cannot be captured: run them directly from now on
-        graph_status_ = why;
-        drop_graph();
-      }
+    std::vector<void*> addrs;
+    for (const Tensor* t : io) addrs.push_back(bytes(t) ? view_address(t) : nullptr);
+    if (!graph_ && !stage_graph_ && warm_) capture_graph(stream, false, addrs);
+    // The caller's addresses moved and stayed (two runs in a row at the new place): capture again for them,
+    // a bounded number of times (addresses that keep alternating use the staging graph instead).
+    if (graph_ && addrs != graph_addrs_ && addrs == last_addrs_ && recaptures_ < kMaxRecaptures) {
+      backend_.graph_destroy(graph_);
+      graph_ = nullptr;
+      ++recaptures_;
+      capture_graph(stream, false, addrs);
     }
-    if (graph_) {
+    last_addrs_ = addrs;
+    if (graph_ && addrs == graph_addrs_) {
+      backend_.graph_launch(graph_, stream);
+      replayed_ = true;
+      return;
+    }
+    // Other addresses: the graph that reads and writes staging buffers, with the caller's tensors copied in
+    // and out on the same stream.
+    if (graph_ && !stage_graph_) capture_graph(stream, true, addrs);
+    if (stage_graph_) {
       for (int i = 0; i < net.num_inputs(); ++i) {
         const Tensor* t = net.input(i);
         if (bytes(t)) backend_.copy(stage_[t->index()], view_address(t), bytes(t), stream);
       }
-      backend_.graph_launch(graph_, stream);
+      backend_.graph_launch(stage_graph_, stream);
       for (int i = 0; i < net.num_outputs(); ++i) {
         const Tensor* t = net.output(i);
         if (bytes(t) && !t->is_input()) backend_.copy(view_address(t), stage_[t->index()], bytes(t), stream);
@@ -250,6 +259,35 @@ void ExecutionContext::enqueue(void* stream) {
     warm_ = graphs_enabled_;
   }
   run_layers(stream);
+}
+
+void ExecutionContext::capture_graph(void* stream, bool staged, const std::vector<void*>& addrs) {
+  const Network& net = engine_.network();
+  if (staged) {
+    stage_.assign(net.num_tensors(), nullptr);
+    auto stage = [&](const Tensor* t) {
+      const size_t b = static_cast<size_t>(descs_[t->index()].dims.volume()) * dtype_size(descs_[t->index()].dtype);
+      if (!stage_[t->index()]) stage_[t->index()] = backend_.allocate(std::max<size_t>(b, 1));
+    };
+    for (int i = 0; i < net.num_inputs(); ++i) stage(net.input(i));
+    for (int i = 0; i < net.num_outputs(); ++i) stage(net.output(i));
+  }
+  staging_ = staged;
+  std::string why;
+  void* g = backend_.graph_capture(stream, [&](void* s) { run_layers(s); }, &why);
+  staging_ = false;
+  if (!g) {
+    graphs_enabled_ = false;  // this engine's kernels cannot be captured: run them directly from now on
+    graph_status_ = why;
+    drop_graph();
+    return;
+  }
+  if (staged) {
+    stage_graph_ = g;
+  } else {
+    graph_ = g;
+    graph_addrs_ = addrs;
+  }
 }
 
 void* ExecutionContext::view_address(const Tensor* t) const {

@@ -138,5 +138,53 @@ TEST(RuntimeMemory, BoundConstantFeedsSeveralReaders) {
   }
 }
 
+TEST(RuntimeMemory, GraphReplayFollowsTheCallersAddresses) {
+  // y = relu(x + 1) * 2. The graph captured at addresses A reads A's live contents; runs at B replay the
+  // staging graph, then (B repeated) a graph captured for B; A again takes the staging graph.
+  Backend* gpu = nullptr;
+  for (Backend* be : available_backends())
+    if (be->device() == DeviceKind::kCUDA) gpu = be;
+  if (!gpu) GTEST_SKIP() << "no CUDA device";
+  Network net;
+  Tensor* x = net.add_input("x", DataType::kFLOAT, Dims{8});
+  Tensor* one = add_constant(net, Dims{1}, Weights::f32({1.f}))->output(0);
+  Tensor* two = add_constant(net, Dims{1}, Weights::f32({2.f}))->output(0);
+  Tensor* a = add_elementwise(net, x, one, ElementWiseOperation::kSUM)->output(0);
+  Tensor* r = add_activation(net, a, ActivationType::kRELU)->output(0);
+  Tensor* y = add_elementwise(net, r, two, ElementWiseOperation::kPROD)->output(0);
+  y->set_name("y");
+  net.mark_output(y);
+  BuilderConfig cfg;
+  cfg.device = DeviceType::kGPU;
+  cfg.optimization_level = 0;
+  auto e = Builder().build(net, cfg);
+  auto ctx = e->create_execution_context();
+  void* xa = gpu->allocate(32);
+  void* ya = gpu->allocate(32);
+  void* xb = gpu->allocate(32);
+  void* yb = gpu->allocate(32);
+  auto run = [&](void* xd, void* yd, float base, bool replay, const char* what) {
+    SCOPED_TRACE(what);
+    std::vector<float> xv(8), yv(8);
+    for (int i = 0; i < 8; ++i) xv[i] = base + static_cast<float>(i) - 4.f;
+    gpu->upload(xd, xv.data(), 32);
+    ctx->set_tensor_address("x", xd);
+    ctx->set_tensor_address("y", yd);
+    ctx->enqueue(nullptr);
+    EXPECT_EQ(ctx->last_run_replayed(), replay);
+    gpu->synchronize(nullptr);
+    gpu->download(yv.data(), yd, 32);
+    for (int i = 0; i < 8; ++i) EXPECT_FLOAT_EQ(yv[i], std::max(0.f, xv[i] + 1.f) * 2.f) << i;
+  };
+  run(xa, ya, 0.f, false, "first run at A: direct");
+  run(xa, ya, 1.f, true, "second run at A: captured for A");
+  run(xa, ya, 2.f, true, "A with new contents");
+  run(xb, yb, 3.f, true, "B: staging graph");
+  run(xb, yb, 4.f, true, "B again: captured for B");
+  run(xb, yb, 5.f, true, "B replay");
+  run(xa, ya, 6.f, true, "back at A: staging graph");
+  for (void* p : {xa, ya, xb, yb}) gpu->release(p);
+}
+
 }  // namespace
 }  // namespace torch2trt
