@@ -368,6 +368,20 @@ NB_MODULE(_C, m) {
         c.ctx->enqueue(reinterpret_cast<void*>(stream));
         return true;
       }, nb::arg("stream_handle"))
+      .def("execute_with_addresses",
+           [](ContextHandle& c, const std::vector<std::string>& names, const std::vector<uintptr_t>& addresses,
+              uintptr_t stream) {
+             if (names.size() != addresses.size())
+               throw InvalidArgument("execute_with_addresses: " + std::to_string(names.size()) + " names but " +
+                                     std::to_string(addresses.size()) + " addresses");
+             for (size_t i = 0; i < names.size(); ++i)
+               c.ctx->set_tensor_address(names[i], reinterpret_cast<void*>(addresses[i]));
+             nb::gil_scoped_release g;
+             c.ctx->enqueue(reinterpret_cast<void*>(stream));
+             return true;
+           },
+           nb::arg("names"), nb::arg("addresses"), nb::arg("stream_handle"),
+           "set_tensor_address for each name, then execute_async_v3: one call for TRTModule.forward")
       .def("set_graphs_enabled", [](ContextHandle& c, bool on) { c.ctx->set_graphs_enabled(on); }, nb::arg("enabled"),
            "CUDA-graph replay on repeated runs with the same shapes, addresses and stream (default on)")
       .def_prop_ro("last_run_replayed", [](ContextHandle& c) { return c.ctx->last_run_replayed(); })

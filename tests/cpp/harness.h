@@ -38,6 +38,7 @@ struct OpCase {
   double half_tol = 1e-2;                     ///< relative L2 tolerance when float16/bfloat16 are involved
   bool exact = false;                         ///< integer/bool outputs: must match exactly
   bool misalign = false;                      ///< every buffer starts one element past an aligned address
+  int runs = 1;                               ///< runs of one context, outputs poisoned before each (state kept between runs)
 };
 
 /// Runs the case on every available backend (CPU always; CUDA when built and a GPU is present),

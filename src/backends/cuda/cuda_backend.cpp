@@ -191,6 +191,8 @@ class CudaBackend : public Backend {
     e = cudaGraphInstantiate(&exec, graph, 0);
     cudaGraphDestroy(graph);
     if (e != cudaSuccess) *why = std::string("cudaGraphInstantiate: ") + cudaGetErrorString(e);
+    // Upload now, so that the first replay does not pay for it (it would otherwise happen at that launch).
+    else if (cudaGraphUpload(exec, static_cast<cudaStream_t>(stream)) != cudaSuccess) cudaGetLastError();
     return finish(e == cudaSuccess ? exec : nullptr);
   }
   void graph_launch(void* graph, void* stream) override {

@@ -1,6 +1,7 @@
 // CUDA pooling, windowed (padding, dilation, ceil mode, count_include_pad) and adaptive, with the CPU
 // kernel's semantics (PyTorch's): a block reduction per output for global windows, vector loads for
 // channels-last 2-D windows (pool_cl2d), one thread per output element for the rest.
+#include <algorithm>
 #include <type_traits>
 
 #include "backends/common/pool_window.h"
@@ -150,6 +151,110 @@ __global__ void global_pool(int64_t inner, int64_t sp, PoolMode m, const T* __re
   }
 }
 
+// Global pooling of channels-last planes (inner > 1 channels innermost): blocks of tx x ty threads, tx lanes
+// taking V channels each (one vector load per position), ty rows striding the positions. At batch 1 a plane
+// is one block per 32 channel vectors (EfficientNet's first squeeze-excite pool, 112 x 112 x 32 half: one
+// block, 10 us on an H200), so the positions are also split among `splits` blocks (gridDim.z): each leaves
+// its partial sum and max in `part`, and the block of a (plane, channel group) that arrives last, counted in
+// `done` (which it resets for the next run), combines the partials in split order and writes the output.
+template <class T, int V>
+__global__ void global_pool_cl(uint32_t inner, uint32_t sp, uint32_t rows_per_split, PoolMode m,
+                               const T* __restrict__ x, T* __restrict__ y, void* part, unsigned* done) {
+  using Acc = std::conditional_t<std::is_same_v<T, float>, double, float>;
+  __shared__ Acc s_sum[256 * V];
+  __shared__ float s_max[256 * V];
+  __shared__ bool s_last;
+  const uint32_t tx = blockDim.x, ty = blockDim.y, lane = threadIdx.x, row = threadIdx.y;
+  const uint32_t o = blockIdx.y, split = blockIdx.z, splits = gridDim.z;
+  const uint32_t c0 = (blockIdx.x * tx + lane) * V;
+  const bool active = c0 < inner;
+  Acc sum[V];
+  float mx[V];
+#pragma unroll
+  for (int j = 0; j < V; ++j) sum[j] = 0, mx[j] = -INFINITY;
+  auto take_max = [](float& a, float v) {
+    if (v > a || v != v) a = a != a ? a : v;  // NaN propagates, as in PyTorch
+  };
+  // Sums the ty rows of each lane into row 0 (in shared memory, in a fixed order).
+  auto reduce_rows = [&]() {
+#pragma unroll
+    for (int j = 0; j < V; ++j) s_sum[(row * tx + lane) * V + j] = sum[j], s_max[(row * tx + lane) * V + j] = mx[j];
+    __syncthreads();
+    uint32_t w = 1;
+    while (w < ty) w *= 2;
+    for (w /= 2; w >= 1; w /= 2) {
+      if (row < w && row + w < ty) {
+        const uint32_t a = (row * tx + lane) * V, b = ((row + w) * tx + lane) * V;
+#pragma unroll
+        for (int j = 0; j < V; ++j) {
+          s_sum[a + j] += s_sum[b + j];
+          take_max(s_max[a + j], s_max[b + j]);
+        }
+      }
+      __syncthreads();
+    }
+  };
+  if (active) {
+    const uint32_t s_end = min(sp, (split + 1) * rows_per_split);
+    const T* xp = x + static_cast<size_t>(o) * sp * inner + c0;
+    for (uint32_t s = split * rows_per_split + row; s < s_end; s += ty) {
+      const Pack<T, V> p = load_pack<T, V>(xp + static_cast<size_t>(s) * inner);
+#pragma unroll
+      for (int j = 0; j < V; ++j) {
+        const float v = to_float(p.v[j]);
+        take_max(mx[j], v);
+        sum[j] += v;
+      }
+    }
+  }
+  reduce_rows();
+  if (splits > 1) {
+    Acc* psum = static_cast<Acc*>(part);
+    float* pmax = reinterpret_cast<float*>(psum + static_cast<size_t>(gridDim.y) * splits * inner);
+    const size_t at = (static_cast<size_t>(o) * splits + split) * inner + c0;
+    if (row == 0 && active)
+#pragma unroll
+      for (int j = 0; j < V; ++j) psum[at + j] = s_sum[lane * V + j], pmax[at + j] = s_max[lane * V + j];
+    __threadfence();
+    __syncthreads();
+    if (row == 0 && lane == 0) {
+      unsigned* counter = done + o * gridDim.x + blockIdx.x;
+      s_last = atomicAdd(counter, 1u) == splits - 1;
+      if (s_last) *counter = 0;  // ready for the next run (this launch's other blocks have all counted)
+    }
+    __syncthreads();
+    if (!s_last) return;
+    __threadfence();
+    // The last block: every split's partials for its channels, rows striding the splits in order.
+#pragma unroll
+    for (int j = 0; j < V; ++j) sum[j] = 0, mx[j] = -INFINITY;
+    if (active)
+      for (uint32_t k = row; k < splits; k += ty) {
+        const size_t src = (static_cast<size_t>(o) * splits + k) * inner + c0;
+#pragma unroll
+        for (int j = 0; j < V; ++j) {
+          sum[j] += __ldcg(psum + src + j);
+          take_max(mx[j], __ldcg(pmax + src + j));
+        }
+      }
+    __syncthreads();
+    reduce_rows();
+  }
+  if (row == 0 && active) {
+    Pack<T, V> out;
+#pragma unroll
+    for (int j = 0; j < V; ++j) {
+      const float avg = sp > 0 ? static_cast<float>(s_sum[lane * V + j] / static_cast<Acc>(sp)) : 0.f;
+      const float mj = s_max[lane * V + j];
+      const float r = m.type == PoolingType::kMAX       ? mj
+                      : m.type == PoolingType::kAVERAGE ? avg
+                                                        : (1.f - m.blend) * mj + m.blend * avg;
+      out.v[j] = from_float<T>(r);
+    }
+    store_pack<T, V>(y + static_cast<size_t>(o) * inner + c0, out);
+  }
+}
+
 // True when the one output window of every plane covers the whole input without padding.
 bool is_global(const PoolGeo3& g, bool adaptive) {
   for (int a = 0; a < 3; ++a) {
@@ -170,6 +275,26 @@ class PoolKernel : public Kernel {
   void reshape(const std::vector<TensorDesc>& in, const std::vector<TensorDesc>& out) override {
     g_ = lift_pool_geometry(layer_.geometry(in[0].dims));
     global_ = is_global(g_, mode_.adaptive) && g_.inner < 65536 * 32;
+    // Channels-last global pools take global_pool_cl (32-bit indices, planes on grid.y).
+    const int64_t sp = g_.in[0] * g_.in[1] * g_.in[2];
+    global_cl_ = global_ && g_.inner > 1 && g_.outer < 65536 && in[0].dims.volume() < (int64_t(1) << 31);
+    if (global_cl_) {
+      const size_t acc = in[0].dtype == DataType::kFLOAT ? sizeof(double) : sizeof(float);
+      size_t part = 0, done = 0;
+      for (int v : {16 / static_cast<int>(dtype_size(in[0].dtype)), 2, 1}) {
+        if (g_.inner % v) continue;
+        const GlobalPlan p = global_plan(v, sp);
+        if (p.splits > 1) {
+          part = std::max(part, static_cast<size_t>(g_.outer) * p.splits * g_.inner * (acc + sizeof(float)));
+          done = std::max(done, static_cast<size_t>(g_.outer) * p.groups * sizeof(unsigned));
+        }
+      }
+      if (part > part_.size()) part_.allocate(part);
+      if (done > done_.size()) {
+        done_.allocate(done);
+        T2T_CUDA_CHECK(cudaMemset(done_.get(), 0, done));  // the last block of each run resets its counter
+      }
+    }
     // pool_cl2d: channels-last windows over two spatial dims, every index below 2^31.
     constexpr int64_t kLim = int64_t(1) << 31;
     const int64_t in_n = in[0].dims.volume(), out_n = out[0].dims.volume();
@@ -180,7 +305,10 @@ class PoolKernel : public Kernel {
     dispatch_float(a.in[0].dtype, [&](auto tag) {
       using T = decltype(tag);
       int64_t n = a.out[0].numel();
-      if (global_ && g_.outer < 65536 * 1024) {
+      if (global_cl_) {
+        run_global_cl<T>(a.in[0].as<const T>(), a.out[0].as<T>(), stream_of(a));
+        check_launch("global_pool_channels_last");
+      } else if (global_ && g_.outer < 65536 * 1024) {
         dim3 grid(static_cast<unsigned>(g_.outer), static_cast<unsigned>((g_.inner + 31) / 32));
         global_pool<T><<<grid, dim3(32, 8), 0, stream_of(a)>>>(g_.inner, g_.in[0] * g_.in[1] * g_.in[2], mode_,
                                                                  a.in[0].as<const T>(), a.out[0].as<T>());
@@ -195,7 +323,10 @@ class PoolKernel : public Kernel {
     });
   }
   const char* impl_name() const override {
-    return global_ ? "cuda_global_pool" : cl2d_ ? "cuda_pool_channels_last_2d" : "cuda_pool";
+    return global_cl_ ? "cuda_global_pool_channels_last"
+           : global_  ? "cuda_global_pool"
+           : cl2d_    ? "cuda_pool_channels_last_2d"
+                      : "cuda_pool";
   }
 
  private:
@@ -215,6 +346,48 @@ class PoolKernel : public Kernel {
     else
       launch_cl2d<T, 1>(x, y, s);
   }
+  // global_pool_cl's launch for V-channel vectors: tx lanes (at most 32) over the channel vectors, 256 / tx
+  // rows, and the positions split so that about two blocks per multiprocessor run, each thread loading at
+  // least twice.
+  struct GlobalPlan {
+    uint32_t tx, ty, groups, splits, rows;
+  };
+  GlobalPlan global_plan(int v, int64_t sp) const {
+    GlobalPlan p;
+    const uint32_t vecs = static_cast<uint32_t>(g_.inner / v);
+    p.tx = std::min<uint32_t>(vecs, 32);
+    p.ty = 256 / p.tx;
+    p.groups = (vecs + p.tx - 1) / p.tx;
+    const int64_t blocks = g_.outer * p.groups, target = 2 * static_cast<int64_t>(sm_count());
+    int64_t splits = 1;
+    if (blocks < target) splits = std::max<int64_t>(1, std::min((target + blocks - 1) / blocks, sp / (2 * p.ty)));
+    const int64_t rows = std::max<int64_t>(1, (sp + splits - 1) / splits);
+    p.rows = static_cast<uint32_t>(rows);
+    p.splits = static_cast<uint32_t>(std::max<int64_t>(1, (sp + rows - 1) / rows));
+    return p;
+  }
+  template <class T>
+  void run_global_cl(const T* x, T* y, cudaStream_t s) {
+    constexpr int kWide = 16 / sizeof(T);
+    auto fits = [&](int v) {
+      const size_t bytes = v * sizeof(T);
+      return g_.inner % v == 0 && is_aligned(x, bytes) && is_aligned(y, bytes);
+    };
+    if (fits(kWide))
+      launch_global_cl<T, kWide>(x, y, s);
+    else if (fits(2))
+      launch_global_cl<T, 2>(x, y, s);
+    else
+      launch_global_cl<T, 1>(x, y, s);
+  }
+  template <class T, int V>
+  void launch_global_cl(const T* x, T* y, cudaStream_t s) {
+    const int64_t sp = g_.in[0] * g_.in[1] * g_.in[2];
+    const GlobalPlan p = global_plan(V, sp);
+    global_pool_cl<T, V><<<dim3(p.groups, static_cast<unsigned>(g_.outer), p.splits), dim3(p.tx, p.ty), 0, s>>>(
+        static_cast<uint32_t>(g_.inner), static_cast<uint32_t>(sp), p.rows, mode_, x, y, part_.get(),
+        done_.as<unsigned>());
+  }
   template <class T, int V>
   void launch_cl2d(const T* x, T* y, cudaStream_t s) {
     const int64_t threads = g_.outer * g_.out[1] * g_.out[2] * (g_.inner / V);
@@ -227,6 +400,8 @@ class PoolKernel : public Kernel {
   PoolMode mode_;
   PoolGeo3 g_;
   bool global_ = false;
+  bool global_cl_ = false;  // global_pool_cl runs
+  DeviceBuffer part_, done_;  // its partial sums and maxima, and arrival counters (zero between runs)
   bool cl2d_ = false;  // pool_cl2d runs (decided at reshape; its vector width at run time, by the pointers)
 };
 

@@ -225,6 +225,47 @@ TEST(Pooling, ChannelsLastVectorWidths) {
     }
 }
 
+// Global channels-last pools take CUDA's global_pool_cl, which at small batch splits the positions of each
+// plane among blocks and lets the last block to arrive combine the partials (a counter it resets): batch-1
+// planes of EfficientNet's squeeze-excite pools (112 x 112 x 32, 7 x 7 x 1152), 3 vectors of 8 halves, pairs,
+// one channel per thread (C = 3, misaligned), a window given as the whole plane, NaN in a split plane. Three
+// runs of one context each: the counters must be back at zero for the next run.
+TEST(Pooling, ChannelsLastGlobalSplitsPositions) {
+  using T = PoolingType;
+  auto global = [](std::string name, T t, std::vector<int64_t> shape) {
+    PoolSpec s;
+    s.name = name, s.type = t, s.shape = shape, s.adaptive = true, s.out_size = {1, 1}, s.blend = 0.3f;
+    return s;
+  };
+  std::vector<PoolSpec> v = {global("global_avg_se_first", T::kAVERAGE, {1, 32, 112, 112}),
+                             global("global_avg_se_last", T::kAVERAGE, {1, 1152, 7, 7}),
+                             global("global_max_c24", T::kMAX, {2, 24, 56, 56}),
+                             global("global_blend_c6", T::kMAX_AVERAGE_BLEND, {1, 6, 40, 50}),
+                             global("global_avg_c3", T::kAVERAGE, {3, 3, 30, 30})};
+  v.push_back({"window_is_plane_c40", T::kMAX, {1, 40, 33, 31}, {33, 31}});
+  for (DataType dt : {DataType::kHALF, DataType::kFLOAT, DataType::kBF16})
+    for (const PoolSpec& s : v) {
+      OpCase c = pool_case(s, dt, true);
+      c.runs = 3;
+      check_op(LayerKind::kPooling, c);
+    }
+  for (int i : {0, 4}) {
+    OpCase c = pool_case(v[i], DataType::kHALF, true);
+    c.misalign = true, c.runs = 2;
+    c.variant += "_misaligned";
+    check_op(LayerKind::kPooling, c);
+  }
+  for (T t : {T::kMAX, T::kAVERAGE, T::kMAX_AVERAGE_BLEND}) {
+    PoolSpec s = global("global_nan_c16", t, {1, 16, 64, 64});
+    OpCase c = pool_case(s, DataType::kHALF, true);
+    std::vector<double> x = random_values(16 * 64 * 64, DataType::kHALF, -2, 2);
+    for (int64_t i = 3; i < 16 * 64 * 64; i += 4099) x[i] = std::numeric_limits<double>::quiet_NaN();
+    c.fixed = {x};
+    c.runs = 2;
+    check_op(LayerKind::kPooling, c);
+  }
+}
+
 // Max pooling keeps NaN and average pooling spreads it, channels-last (every vector width) or not, on the
 // CPU's loops and its oneDNN path (oneDNN's max drops NaN: an input holding NaN takes the loops there).
 TEST(Pooling, NanPropagates) {
