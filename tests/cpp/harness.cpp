@@ -209,6 +209,9 @@ void check_op(LayerKind kind, const OpCase& c) {
       continue;  // not claimed by this backend: left blank in the table
     }
     auto engine = Engine::deserialize(bytes.data(), bytes.size());
+    if (c.cuda_tactic >= 0 && be->device() == DeviceKind::kCUDA)
+      for (int i = 0; i < engine->network().num_layers(); ++i)
+        if (engine->network().layer(i)->kind() == kind) engine->network().layer(i)->set_tactic(c.cuda_tactic);
     auto ctx = engine->create_execution_context();
     std::vector<void*> bufs;  // the allocations; the tensors start `shift` bytes into them
     auto shift = [&](DataType t) { return c.misalign ? dtype_size(t) : size_t(0); };

@@ -38,6 +38,7 @@ struct OpCase {
   double half_tol = 1e-2;                     ///< relative L2 tolerance when float16/bfloat16 are involved
   bool exact = false;                         ///< integer/bool outputs: must match exactly
   bool misalign = false;                      ///< every buffer starts one element past an aligned address
+  int64_t cuda_tactic = -1;                   ///< >= 0: every layer of the tested kind runs this tactic on CUDA
   int runs = 1;                               ///< runs of one context, outputs poisoned before each (state kept between runs)
 };
 

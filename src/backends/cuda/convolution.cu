@@ -155,6 +155,48 @@ __global__ void depthwise_nhwc(DwGeo g, const T* __restrict__ x, const float* __
   }
 }
 
+// depthwise_nhwc with V channels per thread moved as one 16-byte vector (C a multiple of V, x, y and z
+// 16-byte aligned): a quarter of the loads of the channel-pair kernel for half. Same sums in the same order.
+template <class T, int V>
+__global__ void depthwise_nhwc_vec(DwGeo g, const T* __restrict__ x, const float* __restrict__ wt,
+                                   const T* __restrict__ z, Epilogue e, T* __restrict__ y) {
+  const int c = static_cast<int>(g.c), cv = c / V, iw = static_cast<int>(g.iw), ih = static_cast<int>(g.ih);
+  const int per_row = static_cast<int>(g.ow) * cv;
+  for (int row = blockIdx.y; row < g.n * g.oh; row += gridDim.y) {
+    const int n = row / static_cast<int>(g.oh), oy = row % static_cast<int>(g.oh);
+    for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < per_row; j += gridDim.x * blockDim.x) {
+      const int ox = j / cv, c0 = (j - ox * cv) * V;
+      float acc[V];
+#pragma unroll
+      for (int k = 0; k < V; ++k) acc[k] = e.bias ? e.bias[c0 + k] : 0.f;
+      const T* xn = x + static_cast<int64_t>(n) * ih * iw * c + c0;
+      for (int a = 0; a < g.kh; ++a) {
+        const int yy = oy * static_cast<int>(g.sh) - static_cast<int>(g.ph) + a * static_cast<int>(g.dh);
+        if (yy < 0 || yy >= ih) continue;
+        for (int b = 0; b < g.kw; ++b) {
+          const int xx = ox * static_cast<int>(g.sw) - static_cast<int>(g.pw) + b * static_cast<int>(g.dw);
+          if (xx < 0 || xx >= iw) continue;
+          const Pack<T, V> px = load_pack<T, V>(xn + static_cast<int64_t>(yy * iw + xx) * c);
+          const float* pw = wt + (a * static_cast<int>(g.kw) + b) * c + c0;
+#pragma unroll
+          for (int k = 0; k < V; ++k) acc[k] += to_float(px.v[k]) * pw[k];
+        }
+      }
+      const int64_t o = ((static_cast<int64_t>(n) * g.oh + oy) * g.ow + ox) * c + c0;
+      if (z) {
+        const Pack<T, V> pz = load_pack<T, V>(z + o);
+#pragma unroll
+        for (int k = 0; k < V; ++k) acc[k] += to_float(pz.v[k]);
+      }
+      Pack<T, V> out;
+#pragma unroll
+      for (int k = 0; k < V; ++k)
+        out.v[k] = from_float<T>(e.has_act ? pw::activation<float>(e.act.type, acc[k], e.act.alpha, e.act.beta) : acc[k]);
+      store_pack<T, V>(y + o, out);
+    }
+  }
+}
+
 // xs (rows, cp) = x (rows, c) with channels c..cp-1 zero: a channels-last input with few channels (an
 // image's 3) padded to the 8 that cuDNN's tensor-core kernels take.
 // One thread per row (pixel): c reads, one 16-byte store when a padded row is 16 bytes (8 halves).
@@ -634,10 +676,15 @@ class ConvKernel : public Kernel {
     e.bias = bias;
     e.has_act = layer_.p.has_activation;
     e.act = layer_.p.activation;
-    const int64_t per_row = d.ow * ((d.c + 1) / 2), rows = d.n * d.oh;
+    constexpr int V = 16 / sizeof(T);
+    const bool vec = d.c % V == 0 && is_aligned(x, 16) && is_aligned(y, 16) && (!z || is_aligned(z, 16));
+    const int64_t per_row = d.ow * (vec ? d.c / V : (d.c + 1) / 2), rows = d.n * d.oh;
     dim3 grid(static_cast<unsigned>(std::min<int64_t>((per_row + kBlock - 1) / kBlock, 1024)),
               static_cast<unsigned>(std::min<int64_t>(rows, 65535)));
-    depthwise_nhwc<T><<<grid, kBlock, 0, s>>>(d, x, w_taps_.as<const float>(), z, e, y);
+    if (vec)
+      depthwise_nhwc_vec<T, V><<<grid, kBlock, 0, s>>>(d, x, w_taps_.as<const float>(), z, e, y);
+    else
+      depthwise_nhwc<T><<<grid, kBlock, 0, s>>>(d, x, w_taps_.as<const float>(), z, e, y);
     check_launch("depthwise_nhwc");
   }
 

@@ -320,7 +320,8 @@ TEST(Convolution, ChannelsLastMatchesReference) {
 // leave MobileNet's ReLU6 and EfficientNet's SiLU blocks. On CUDA, K = 16 takes the 16-byte vector epilogue
 // (8 halves, 4 floats) after cuDNN (symmetric padding) or the direct kernel (asymmetric padding, bias in
 // the kernel, none in the epilogue); K = 6 takes the scalar epilogue.
-void run_fused_cl_case(const ConvSpec& s, ActivationParams act, bool residual, DataType dt) {
+void run_fused_cl_case(const ConvSpec& s, ActivationParams act, bool residual, DataType dt, int64_t cuda_tactic = -1,
+                       bool misalign = false) {
   const int nsp = s.nsp();
   auto w = std::make_shared<std::vector<double>>(rounded_weights(s.k * (s.c / s.groups) * s.kvol(), DataType::kFLOAT));
   auto b = std::make_shared<std::vector<double>>(rounded_weights(s.k, DataType::kFLOAT));
@@ -332,7 +333,10 @@ void run_fused_cl_case(const ConvSpec& s, ActivationParams act, bool residual, D
     yd.push_back(out);
   }
   OpCase c;
-  c.variant = s.name + "_channels_last_" + activation_type_name(act.type) + (residual ? "_residual_" : "_") + dtype_name(dt);
+  c.variant = s.name + "_channels_last_" + activation_type_name(act.type) + (residual ? "_residual_" : "_") + dtype_name(dt) +
+              (misalign ? "_misaligned" : "");
+  c.cuda_tactic = cuda_tactic;
+  c.misalign = misalign;
   c.inputs = {{dt, channels_last_dims(Dims::from(xd), nsp)}};
   if (residual) c.inputs.push_back({dt, channels_last_dims(Dims::from(yd), nsp)});
   c.build = [s, w, b, act](Network& n, const std::vector<Tensor*>& in) {
@@ -361,6 +365,23 @@ void run_fused_cl_case(const ConvSpec& s, ActivationParams act, bool residual, D
     return std::vector<HostTensor>{y};
   };
   check_op_all_paths(LayerKind::kConvolution, c);
+}
+
+// Depthwise channels-last convolutions on CUDA's own kernel (tactic forced): 16-byte vectors of channels
+// (C = 16, 24: 8 halves, 4 floats; C = 6 and misaligned buffers: channel pairs), stride 2, the fused bias,
+// SiLU and residual.
+TEST(Convolution, ChannelsLastDepthwiseOwnKernel) {
+  const ActivationParams silu{ActivationType::kSILU, 0.f, 0.f};
+  const ConvSpec specs[] = {
+      {"2d_depthwise_c16", 2, 16, 16, 16, {9, 8}, {3, 3}, {}, {}, {1, 1}, {1, 1}},
+      {"2d_depthwise_c24_stride2", 1, 24, 24, 24, {11, 10}, {3, 3}, {2, 2}, {}, {1, 1}, {1, 1}},
+      {"2d_depthwise_c8_5x5_stride2", 2, 8, 8, 8, {12, 13}, {5, 5}, {2, 2}, {}, {2, 2}, {2, 2}},
+      {"2d_depthwise_c6", 1, 6, 6, 6, {7, 6}, {3, 3}, {}, {}, {1, 1}, {1, 1}},
+  };
+  for (DataType dt : {DataType::kHALF, DataType::kFLOAT, DataType::kBF16})
+    for (const ConvSpec& s : specs)
+      for (bool residual : {false, true}) run_fused_cl_case(s, silu, residual, dt, int64_t(1) << 20);
+  run_fused_cl_case(specs[0], silu, true, DataType::kHALF, int64_t(1) << 20, /*misalign=*/true);
 }
 
 TEST(Convolution, ChannelsLastFusedEpilogue) {
