@@ -137,6 +137,9 @@ def report(paths, out_md):
                     same[0].setdefault(k, v)
             else:
                 rows.append(dict(r))
+    if len(gpu) > 1:  # one table, one card: rows of several GPUs would compare unlike things
+        raise SystemExit(f"--report: the files were measured on different GPUs ({', '.join(sorted(gpu))}); "
+                         "report each GPU's files separately")
     modes = sorted({k[len("compile_"):-3] for r in rows for k in r if k.startswith("compile_") and k.endswith("_ms")})
     lines = ["# Benchmarks", "",
              f"Produced by `benchmarks/bench.py` on {', '.join(sorted(gpu))}; random weights; median ms per batch "
