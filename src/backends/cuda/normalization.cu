@@ -113,6 +113,22 @@ __device__ __forceinline__ void load_vec(const T* p, float* v) {
   }
 }
 
+// Scale or bias values for the V elements of a row from column c: p[c..c+V) when the parameter runs along
+// the row (one 16-byte load where V > 1 and the address allows), else p[0] for all of them.
+template <class T, int V>
+__device__ __forceinline__ void load_param(const T* p, bool cols, int c, float* v) {
+  if (!cols) {
+    const float one = to_float(p[0]);
+#pragma unroll
+    for (int j = 0; j < V; ++j) v[j] = one;
+  } else if (V > 1 && (reinterpret_cast<uintptr_t>(p + c) & 15) == 0) {
+    load_vec<T, V>(p + c, v);
+  } else {
+#pragma unroll
+    for (int j = 0; j < V; ++j) v[j] = to_float(p[c + j]);
+  }
+}
+
 // Per-row parameter offsets (scale, bias) over the kept dims; along the row each is either element-wise
 // (offset + column) or one value (offset).
 struct RowParams {
@@ -133,7 +149,12 @@ __global__ void __launch_bounds__(kRowWarps * 32)
   for (int64_t row = blockIdx.x * static_cast<int64_t>(kRowWarps) + threadIdx.x / 32; row < rows;
        row += static_cast<int64_t>(gridDim.x) * kRowWarps) {
     const T* xr = x + row * count;
-    float cache[kCached][V];
+    int64_t po[2];
+    rp.kept.get(row, po);
+    const T* sr = scale + po[0];
+    const T* br = bias + po[1];
+    // Cached rows also load their scale and bias up front, so those loads overlap the reductions.
+    float cache[kCached][V], gc[kCached][V], bc[kCached][V];
     Acc s = 0;
     if constexpr (CH > 0) {
 #pragma unroll
@@ -141,7 +162,11 @@ __global__ void __launch_bounds__(kRowWarps * 32)
         const int c = (lane + 32 * k) * V;
 #pragma unroll
         for (int j = 0; j < V; ++j) cache[k][j] = 0.f;
-        if (c < count) load_vec<T, V>(xr + c, cache[k]);
+        if (c < count) {
+          load_vec<T, V>(xr + c, cache[k]);
+          load_param<T, V>(sr, rp.scale_cols, c, gc[k]);
+          load_param<T, V>(br, rp.bias_cols, c, bc[k]);
+        }
 #pragma unroll
         for (int j = 0; j < V; ++j) s += static_cast<Acc>(cache[k][j]);
       }
@@ -176,15 +201,12 @@ __global__ void __launch_bounds__(kRowWarps * 32)
       }
     }
     const Acc rstd = Acc(1) / sqrt(warp_sum(q) / static_cast<Acc>(count) + static_cast<Acc>(eps));
-    int64_t po[2];
-    rp.kept.get(row, po);
     T* yr = y + row * count;
-    auto store = [&](int c, const float* v) {
+    auto store = [&](int c, const float* v, const float* gv, const float* bv) {
       alignas(16) T out[V];
 #pragma unroll
       for (int j = 0; j < V; ++j) {
-        const Acc g = static_cast<Acc>(to_float(scale[po[0] + (rp.scale_cols ? c + j : 0)]));
-        const Acc b = static_cast<Acc>(to_float(bias[po[1] + (rp.bias_cols ? c + j : 0)]));
+        const Acc g = static_cast<Acc>(gv[j]), b = static_cast<Acc>(bv[j]);
         out[j] = from_float<T>(static_cast<float>((static_cast<Acc>(v[j]) - mean) * rstd * g + b));
       }
       if constexpr (V == 1)
@@ -196,13 +218,15 @@ __global__ void __launch_bounds__(kRowWarps * 32)
 #pragma unroll
       for (int k = 0; k < CH; ++k) {
         const int c = (lane + 32 * k) * V;
-        if (c < count) store(c, cache[k]);
+        if (c < count) store(c, cache[k], gc[k], bc[k]);
       }
     } else {
       for (int c = lane * V; c < count; c += 32 * V) {
-        float v[V];
+        float v[V], gv[V], bv[V];
         load_vec<T, V>(xr + c, v);
-        store(c, v);
+        load_param<T, V>(sr, rp.scale_cols, c, gv);
+        load_param<T, V>(br, rp.bias_cols, c, bv);
+        store(c, v, gv, bv);
       }
     }
   }
