@@ -59,6 +59,26 @@ for name in sys.argv[1:] or ["bert_base"]:
         print(f"== {name} bs1 fp16")
         print(f"forward: host {host(lambda: m(x)):.1f} us, waited {waited(lambda: m(x)):.1f} us, back-to-back {b2b(lambda: m(x)):.1f} us; replayed={ctx.last_run_replayed} status='{ctx.graph_status}'")
         print(f"forward(): host {host(lambda: m.forward(x)):.1f} us")
+        # The same calls interleaved (one of each per round), so that drifts of the host (clock, caches)
+        # fall on all of them alike; and where Python spends the time of 200 calls.
+        variants = {"m(x)": lambda: m(x), "m._call_impl(x)": lambda: m._call_impl(x), "m.forward(x)": lambda: m.forward(x)}
+        rounds = {k: [] for k in variants}
+        for _ in range(300):
+            for k, f in variants.items():
+                torch.cuda.synchronize()
+                t0 = time.perf_counter()
+                f()
+                rounds[k].append(time.perf_counter() - t0)
+        print("interleaved host: " + ", ".join(f"{k} {statistics.median(v) * 1e6:.1f} us" for k, v in rounds.items()))
+        import cProfile
+        import pstats
+        prof = cProfile.Profile()
+        prof.enable()
+        for _ in range(200):
+            torch.cuda.synchronize()
+            m(x)
+        prof.disable()
+        pstats.Stats(prof).sort_stats("tottime").print_stats(12)
         iname, ishape, idt = m._inputs[0]
         oname, oshape, odt = m._outputs[0]
         y = torch.empty(oshape, dtype=odt, device=dev)
