@@ -116,59 +116,33 @@ struct DwGeo {
   int64_t n, c, ih, iw, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;
 };
 
-// One block row per output row (n, oy); threads over (ox, channel pair). 32-bit index math (the caller
-// checks the sizes fit): the kernel is bound by memory, not by 64-bit divisions.
-template <class T>
+// One block row per output row (n, oy); threads over (ox, V channels). 32-bit index math (the caller checks
+// the sizes fit): the kernel is bound by memory, not by 64-bit divisions. Packed: C is a multiple of V and
+// x, y, z are 16-byte aligned, so each pixel's V channels move as one 16-byte vector (a quarter of the
+// loads of channel pairs for half); otherwise element by element, the last group cut at C.
+template <class T, int V, bool Packed>
 __global__ void depthwise_nhwc(DwGeo g, const T* __restrict__ x, const float* __restrict__ wt,
                                const T* __restrict__ z, Epilogue e, T* __restrict__ y) {
-  const int c = static_cast<int>(g.c), cp = (c + 1) / 2, iw = static_cast<int>(g.iw), ih = static_cast<int>(g.ih);
-  const int per_row = static_cast<int>(g.ow) * cp;
-  for (int row = blockIdx.y; row < g.n * g.oh; row += gridDim.y) {
-    const int n = row / static_cast<int>(g.oh), oy = row % static_cast<int>(g.oh);
-    for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < per_row; j += gridDim.x * blockDim.x) {
-      const int ox = j / cp, c0 = (j % cp) * 2;
-      const bool two = c0 + 1 < c;
-      float a0 = 0.f, a1 = 0.f;
-      if (e.bias) a0 = e.bias[c0], a1 = two ? e.bias[c0 + 1] : 0.f;
-      const T* xn = x + static_cast<int64_t>(n) * ih * iw * c + c0;
-      for (int a = 0; a < g.kh; ++a) {
-        const int yy = oy * static_cast<int>(g.sh) - static_cast<int>(g.ph) + a * static_cast<int>(g.dh);
-        if (yy < 0 || yy >= ih) continue;
-        for (int b = 0; b < g.kw; ++b) {
-          const int xx = ox * static_cast<int>(g.sw) - static_cast<int>(g.pw) + b * static_cast<int>(g.dw);
-          if (xx < 0 || xx >= iw) continue;
-          const T* px = xn + static_cast<int64_t>(yy * iw + xx) * c;
-          const float* pw = wt + (a * static_cast<int>(g.kw) + b) * c + c0;
-          a0 += to_float(px[0]) * pw[0];
-          if (two) a1 += to_float(px[1]) * pw[1];
-        }
-      }
-      const int64_t o = ((static_cast<int64_t>(n) * g.oh + oy) * g.ow + ox) * c + c0;
-      if (z) a0 += to_float(z[o]), a1 += two ? to_float(z[o + 1]) : 0.f;
-      if (e.has_act) {
-        a0 = pw::activation<float>(e.act.type, a0, e.act.alpha, e.act.beta);
-        a1 = pw::activation<float>(e.act.type, a1, e.act.alpha, e.act.beta);
-      }
-      y[o] = from_float<T>(a0);
-      if (two) y[o + 1] = from_float<T>(a1);
-    }
-  }
-}
-
-// depthwise_nhwc with V channels per thread moved as one 16-byte vector (C a multiple of V, x, y and z
-// 16-byte aligned): a quarter of the loads of the channel-pair kernel for half. Same sums in the same order.
-template <class T, int V>
-__global__ void depthwise_nhwc_vec(DwGeo g, const T* __restrict__ x, const float* __restrict__ wt,
-                                   const T* __restrict__ z, Epilogue e, T* __restrict__ y) {
-  const int c = static_cast<int>(g.c), cv = c / V, iw = static_cast<int>(g.iw), ih = static_cast<int>(g.ih);
+  const int c = static_cast<int>(g.c), cv = (c + V - 1) / V, iw = static_cast<int>(g.iw), ih = static_cast<int>(g.ih);
   const int per_row = static_cast<int>(g.ow) * cv;
   for (int row = blockIdx.y; row < g.n * g.oh; row += gridDim.y) {
     const int n = row / static_cast<int>(g.oh), oy = row % static_cast<int>(g.oh);
     for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < per_row; j += gridDim.x * blockDim.x) {
-      const int ox = j / cv, c0 = (j - ox * cv) * V;
+      const int ox = j / cv, c0 = (j - ox * cv) * V, nc = Packed ? V : min(V, c - c0);
       float acc[V];
 #pragma unroll
-      for (int k = 0; k < V; ++k) acc[k] = e.bias ? e.bias[c0 + k] : 0.f;
+      for (int k = 0; k < V; ++k) acc[k] = e.bias && k < nc ? e.bias[c0 + k] : 0.f;
+      // V channels at p: one vector load, or the nc that exist.
+      auto load = [&](const T* p, float* v) {
+        if constexpr (Packed) {
+          const Pack<T, V> q = load_pack<T, V>(p);
+#pragma unroll
+          for (int k = 0; k < V; ++k) v[k] = to_float(q.v[k]);
+        } else {
+#pragma unroll
+          for (int k = 0; k < V; ++k) v[k] = k < nc ? to_float(p[k]) : 0.f;
+        }
+      };
       const T* xn = x + static_cast<int64_t>(n) * ih * iw * c + c0;
       for (int a = 0; a < g.kh; ++a) {
         const int yy = oy * static_cast<int>(g.sh) - static_cast<int>(g.ph) + a * static_cast<int>(g.dh);
@@ -176,23 +150,34 @@ __global__ void depthwise_nhwc_vec(DwGeo g, const T* __restrict__ x, const float
         for (int b = 0; b < g.kw; ++b) {
           const int xx = ox * static_cast<int>(g.sw) - static_cast<int>(g.pw) + b * static_cast<int>(g.dw);
           if (xx < 0 || xx >= iw) continue;
-          const Pack<T, V> px = load_pack<T, V>(xn + static_cast<int64_t>(yy * iw + xx) * c);
+          float v[V];
+          load(xn + static_cast<int64_t>(yy * iw + xx) * c, v);
           const float* pw = wt + (a * static_cast<int>(g.kw) + b) * c + c0;
 #pragma unroll
-          for (int k = 0; k < V; ++k) acc[k] += to_float(px.v[k]) * pw[k];
+          for (int k = 0; k < V; ++k)
+            if (k < nc) acc[k] += v[k] * pw[k];
         }
       }
       const int64_t o = ((static_cast<int64_t>(n) * g.oh + oy) * g.ow + ox) * c + c0;
       if (z) {
-        const Pack<T, V> pz = load_pack<T, V>(z + o);
+        float v[V];
+        load(z + o, v);
 #pragma unroll
-        for (int k = 0; k < V; ++k) acc[k] += to_float(pz.v[k]);
+        for (int k = 0; k < V; ++k) acc[k] += v[k];
       }
-      Pack<T, V> out;
 #pragma unroll
       for (int k = 0; k < V; ++k)
-        out.v[k] = from_float<T>(e.has_act ? pw::activation<float>(e.act.type, acc[k], e.act.alpha, e.act.beta) : acc[k]);
-      store_pack<T, V>(y + o, out);
+        if (e.has_act) acc[k] = pw::activation<float>(e.act.type, acc[k], e.act.alpha, e.act.beta);
+      if constexpr (Packed) {
+        Pack<T, V> out;
+#pragma unroll
+        for (int k = 0; k < V; ++k) out.v[k] = from_float<T>(acc[k]);
+        store_pack<T, V>(y + o, out);
+      } else {
+#pragma unroll
+        for (int k = 0; k < V; ++k)
+          if (k < nc) y[o + k] = from_float<T>(acc[k]);
+      }
     }
   }
 }
@@ -682,9 +667,9 @@ class ConvKernel : public Kernel {
     dim3 grid(static_cast<unsigned>(std::min<int64_t>((per_row + kBlock - 1) / kBlock, 1024)),
               static_cast<unsigned>(std::min<int64_t>(rows, 65535)));
     if (vec)
-      depthwise_nhwc_vec<T, V><<<grid, kBlock, 0, s>>>(d, x, w_taps_.as<const float>(), z, e, y);
+      depthwise_nhwc<T, V, true><<<grid, kBlock, 0, s>>>(d, x, w_taps_.as<const float>(), z, e, y);
     else
-      depthwise_nhwc<T><<<grid, kBlock, 0, s>>>(d, x, w_taps_.as<const float>(), z, e, y);
+      depthwise_nhwc<T, 2, false><<<grid, kBlock, 0, s>>>(d, x, w_taps_.as<const float>(), z, e, y);
     check_launch("depthwise_nhwc");
   }
 

@@ -330,21 +330,25 @@ class PoolKernel : public Kernel {
   }
 
  private:
-  // pool_cl2d with the widest vector the channel count and the pointers allow: 16 bytes, else 2 channels,
-  // else 1 (an image's 3 channels, a view at an odd offset).
-  template <class T>
-  void run_cl2d(const T* x, T* y, cudaStream_t s) {
+  // The widest channel vector the channel count and the pointers allow: 16 bytes, else 2 channels, else 1
+  // (an image's 3 channels, a view at an odd offset). Calls f(std::integral_constant<int, V>) for it.
+  template <class T, class F>
+  void with_vector_width(const T* x, const T* y, F&& f) const {
     constexpr int kWide = 16 / sizeof(T);
     auto fits = [&](int v) {
       const size_t bytes = v * sizeof(T);
       return g_.inner % v == 0 && is_aligned(x, bytes) && is_aligned(y, bytes);
     };
     if (fits(kWide))
-      launch_cl2d<T, kWide>(x, y, s);
+      f(std::integral_constant<int, kWide>{});
     else if (fits(2))
-      launch_cl2d<T, 2>(x, y, s);
+      f(std::integral_constant<int, 2>{});
     else
-      launch_cl2d<T, 1>(x, y, s);
+      f(std::integral_constant<int, 1>{});
+  }
+  template <class T>
+  void run_cl2d(const T* x, T* y, cudaStream_t s) {
+    with_vector_width(x, y, [&](auto v) { launch_cl2d<T, decltype(v)::value>(x, y, s); });
   }
   // global_pool_cl's launch for V-channel vectors: tx lanes (at most 32) over the channel vectors, 256 / tx
   // rows, and the positions split so that about two blocks per multiprocessor run, each thread loading at
@@ -368,17 +372,7 @@ class PoolKernel : public Kernel {
   }
   template <class T>
   void run_global_cl(const T* x, T* y, cudaStream_t s) {
-    constexpr int kWide = 16 / sizeof(T);
-    auto fits = [&](int v) {
-      const size_t bytes = v * sizeof(T);
-      return g_.inner % v == 0 && is_aligned(x, bytes) && is_aligned(y, bytes);
-    };
-    if (fits(kWide))
-      launch_global_cl<T, kWide>(x, y, s);
-    else if (fits(2))
-      launch_global_cl<T, 2>(x, y, s);
-    else
-      launch_global_cl<T, 1>(x, y, s);
+    with_vector_width(x, y, [&](auto v) { launch_global_cl<T, decltype(v)::value>(x, y, s); });
   }
   template <class T, int V>
   void launch_global_cl(const T* x, T* y, cudaStream_t s) {
