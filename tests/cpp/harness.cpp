@@ -240,6 +240,13 @@ void check_op(LayerKind kind, const OpCase& c) {
       }
       ctx->enqueue(nullptr);
       be->synchronize(nullptr);
+      if (!c.cuda_kernel.empty() && be->device() == DeviceKind::kCUDA) {  // the forced tactic is what ran
+        auto info = ctx->layer_info();
+        for (int l = 0; l < engine->network().num_layers(); ++l)
+          if (engine->network().layer(l)->kind() == kind)
+            EXPECT_NE(info[l].impl.find(c.cuda_kernel), std::string::npos)
+                << "layer " << info[l].name << " ran " << info[l].impl << ", not " << c.cuda_kernel;
+      }
       for (size_t i = 0; i < want.size(); ++i) {
         size_t n = static_cast<size_t>(want[i].numel()) * dtype_size(want[i].dtype);
         std::vector<uint8_t> b(n);

@@ -39,6 +39,7 @@ struct OpCase {
   bool exact = false;                         ///< integer/bool outputs: must match exactly
   bool misalign = false;                      ///< every buffer starts one element past an aligned address
   int64_t cuda_tactic = -1;                   ///< >= 0: every layer of the tested kind runs this tactic on CUDA
+  std::string cuda_kernel;                    ///< set: the CUDA kernel of every layer of the tested kind has this in its name
   int runs = 1;                               ///< runs of one context, outputs poisoned before each (state kept between runs)
 };
 

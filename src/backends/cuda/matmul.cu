@@ -4,6 +4,7 @@
 // BIAS epilogues, z as its C matrix with beta = 1, ReLU and the tanh GELU through RELU_BIAS / GELU_BIAS.
 // Other activations (GELU_ERF, which cuBLASLt's tanh-form GELU would not match, SIGMOID, ...) run in one
 // small kernel over y after the GEMM.
+#include <algorithm>
 #include <cstring>
 
 #include "backends/common/pointwise_math.h"
@@ -176,7 +177,8 @@ class MatmulKernel : public Kernel {
     post_act_ = layer_.p.has_activation && epilogue_ != CUBLASLT_EPILOGUE_RELU &&
                 epilogue_ != CUBLASLT_EPILOGUE_RELU_BIAS && epilogue_ != CUBLASLT_EPILOGUE_GELU &&
                 epilogue_ != CUBLASLT_EPILOGUE_GELU_BIAS;
-    name_ = base_name_ + (post_bias_ || post_act_ ? "+epilogue_kernel" : "");
+    name_ = base_name_ + (split_ > 1 && aligned_ok_ ? "+splitk" + std::to_string(split_) : "") +
+            (post_bias_ || post_act_ ? "+epilogue_kernel" : "");
   }
   size_t workspace_size() const override { return k_zero_ ? 0 : kLtWorkspace; }
   void run(const KernelArgs& a) override {
@@ -215,13 +217,9 @@ class MatmulKernel : public Kernel {
     if (post_bias_ || post_act_) post_ops(C, nullptr, /*product=*/true, post_bias_, post_act_, total, s);
   }
   const char* impl_name() const override { return name_.c_str(); }
-  // Tactics: the cuBLASLt heuristic's top answers for 16-byte aligned operands, by rank (0: its choice).
-  std::vector<int64_t> tactics() const override {
-    std::vector<int64_t> t;
-    if (aligned_ok_)
-      for (int i = 0; i < aligned_choices_; ++i) t.push_back(i);
-    return t;
-  }
+  // Tactics: the cuBLASLt heuristic's top answers for 16-byte aligned operands, by rank (0: its choice),
+  // each also with the reduction split where the algorithm allows (see pick).
+  std::vector<int64_t> tactics() const override { return aligned_ok_ ? aligned_tactics_ : std::vector<int64_t>{}; }
   void set_tactic(int64_t id) override { tactic_ = id; }
   std::string tactic_key() const override {
     return std::string("matmul ") + dtype_name(dt_) + " m" + std::to_string(rows_) + " n" + std::to_string(n_) +
@@ -278,7 +276,11 @@ class MatmulKernel : public Kernel {
   }
 
   // The heuristic's algorithm for this alignment: its first answer, or for 16-byte alignment the tactic
-  // the builder chose among its top answers (`tactic_`, an index; out of range: the first).
+  // the builder chose (`tactic_`; one not offered for these shapes: the first answer). For aligned
+  // operands it also lists the tactics (aligned_tactics_): each of the heuristic's top answers as given,
+  // and, where the algorithm can split the reduction, with k split in 2, 4 or 8 parts summed in float32
+  // in the workspace. Few output tiles (BERT's 128-row GEMMs at batch 1 fill a fraction of the SMs) leave
+  // the heuristic's unsplit choice reading the weights with a few blocks.
   bool pick(uint32_t alignment, cublasLtMatmulAlgo_t* algo) {
     Preference pref;
     size_t ws = kLtWorkspace;
@@ -286,17 +288,61 @@ class MatmulKernel : public Kernel {
     for (auto attr : {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
                       CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES})
       T2T_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref.d, attr, &alignment, sizeof(alignment)));
-    constexpr int kTop = 8;
     cublasLtMatmulHeuristicResult_t result[kTop] = {};
     int found = 0;
     cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(cublaslt_handle(), desc_->d, a_.d, b_.d, c_.d, c_.d, pref.d,
                                                        alignment == 16 ? kTop : 1, result, &found);
     if (st != CUBLAS_STATUS_SUCCESS || found == 0) return false;
-    if (alignment == 16) aligned_choices_ = found;
-    const int i = alignment == 16 && tactic_ >= 0 && tactic_ < found ? static_cast<int>(tactic_) : 0;
-    *algo = result[i].algo;
+    *algo = result[0].algo;
+    if (alignment != 16) return true;
+    split_ = 0;
+    aligned_tactics_.clear();
+    for (int rank = 0; rank < found; ++rank) {
+      aligned_tactics_.push_back(rank);
+      for (int s = 1; s < kSplitCount; ++s) {
+        cublasLtMatmulAlgo_t a = result[rank].algo;
+        if (split_k(&a, kSplits[s])) aligned_tactics_.push_back(rank + kTop * s);
+      }
+    }
+    if (tactic_ <= 0 || std::find(aligned_tactics_.begin(), aligned_tactics_.end(), tactic_) == aligned_tactics_.end())
+      return true;
+    const int rank = static_cast<int>(tactic_ % kTop), s = static_cast<int>(tactic_ / kTop);
+    *algo = result[rank].algo;
+    if (s > 0 && split_k(algo, kSplits[s])) split_ = kSplits[s];
     return true;
   }
+
+  // Sets `algo` to sum k in `parts` slices (partial products in float32, the compute type, reduced in the
+  // workspace): true when the algorithm supports it for these operands within the workspace.
+  bool split_k(cublasLtMatmulAlgo_t* algo, uint32_t parts) {
+    int32_t support = 0;
+    uint32_t schemes = 0;
+    size_t written = 0;
+    if (cublasLtMatmulAlgoCapGetAttribute(algo, CUBLASLT_ALGO_CAP_SPLITK_SUPPORT, &support, sizeof(support),
+                                          &written) != CUBLAS_STATUS_SUCCESS || !support)
+      return false;
+    if (cublasLtMatmulAlgoCapGetAttribute(algo, CUBLASLT_ALGO_CAP_REDUCTION_SCHEME_MASK, &schemes, sizeof(schemes),
+                                          &written) != CUBLAS_STATUS_SUCCESS ||
+        !(schemes & CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE))
+      return false;  // the in-place and output-type schemes add the partial sums in half precision
+    if (static_cast<int64_t>(parts) > g_.k / 16) return false;  // slices of fewer than 16 terms: no gain
+    uint32_t scheme = CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE;
+    if (cublasLtMatmulAlgoConfigSetAttribute(algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, &parts, sizeof(parts)) !=
+            CUBLAS_STATUS_SUCCESS ||
+        cublasLtMatmulAlgoConfigSetAttribute(algo, CUBLASLT_ALGO_CONFIG_REDUCTION_SCHEME, &scheme, sizeof(scheme)) !=
+            CUBLAS_STATUS_SUCCESS)
+      return false;
+    cublasLtMatmulHeuristicResult_t check = {};
+    return cublasLtMatmulAlgoCheck(cublaslt_handle(), desc_->d, a_.d, b_.d, c_.d, c_.d, algo, &check) ==
+               CUBLAS_STATUS_SUCCESS &&
+           check.workspaceSize <= kLtWorkspace;
+  }
+
+  // Tactic ids (stored in engine files and timing caches): the heuristic's rank + kTop * the index of
+  // the split in kSplits (0: the algorithm as the heuristic gave it).
+  static constexpr int kTop = 8;
+  static constexpr int kSplitCount = 4;
+  static constexpr uint32_t kSplits[kSplitCount] = {1, 2, 4, 8};
 
   MatrixMultiplyLayer layer_;
   DataType dt_;
@@ -316,8 +362,9 @@ class MatmulKernel : public Kernel {
   std::unique_ptr<MatmulDesc> desc_;
   Layout a_, b_, c_;
   cublasLtMatmulAlgo_t aligned_{}, unaligned_{};
-  int aligned_choices_ = 0;  // how many algorithms the heuristic offered for aligned operands
+  std::vector<int64_t> aligned_tactics_;  // what the heuristic offers for aligned operands (see pick)
   int64_t tactic_ = -1;      // the builder's choice among them (-1: the first)
+  uint32_t split_ = 0;       // k split in this many parts by the aligned algorithm (0: as the heuristic gave it)
   bool aligned_ok_ = false;
 };
 

@@ -147,7 +147,7 @@ MatrixMultiplyLayer* add_fused(Network& n, Tensor* a, Op op0, Tensor* b, Op op1,
 }
 
 void run_fused_case(const MatmulSpec& s, const Epilogue& e, DataType dt, std::vector<std::vector<double>> fixed = {},
-                    bool misalign = false) {
+                    bool misalign = false, int64_t cuda_tactic = -1, const std::string& cuda_kernel = "") {
   const Dims od = out_dims(s);
   const int64_t n = od.d[od.nb_dims - 1];
   std::vector<float> bias;
@@ -160,6 +160,9 @@ void run_fused_case(const MatmulSpec& s, const Epilogue& e, DataType dt, std::ve
   c.fixed = std::move(fixed);
   c.misalign = misalign;
   if (misalign) c.variant += "_misaligned";
+  c.cuda_tactic = cuda_tactic;
+  c.cuda_kernel = cuda_kernel;
+  if (cuda_tactic >= 0) c.variant += "_tactic" + std::to_string(cuda_tactic);
   c.build = [s, e, bias](Network& net, const std::vector<Tensor*>& in) {
     Weights w = bias.empty() ? Weights() : Weights::f32(bias);
     auto* l = add_fused(net, in[0], s.op0, in[1], s.op1, w, e.residual ? in[2] : nullptr, e.has_act, e.act);
@@ -240,6 +243,22 @@ TEST(MatrixMultiplyEpilogue, VectorWidths) {
     run_fused_case(specs[0], gelu, dt, {}, true);
     run_fused_case(specs[2], gelu_res, dt, {}, true);
   }
+}
+
+// On CUDA, tactics rank + 8 * i split the reduction of the heuristic's rank-th algorithm in 2, 4, 8 parts
+// (partial sums in float32, reduced in the workspace) where cuBLASLt allows it: few output tiles and a long
+// k, as in BERT's projections at batch 1. Each split must give the product with the whole epilogue, and
+// the kernel's name says the split ran (cuBLASLt on Hopper splits its first answer for these shapes).
+TEST(MatrixMultiplyEpilogue, SplitReduction) {
+  const MatmulSpec s{"m64_k1024_n256", {64, 1024}, {1024, 256}};
+  const Epilogue e{"bias_residual", true, true, false, {}};
+  const Epilogue gelu{"bias_gelu_erf", true, false, true, {A::kGELU_ERF, 0, 0}};
+  for (DataType dt : {DataType::kHALF, DataType::kBF16, DataType::kFLOAT})
+    for (int i = 1; i < 4; ++i) {
+      const std::string split = "+splitk" + std::to_string(1 << i);
+      run_fused_case(s, e, dt, {}, false, 8 * i, split);
+      run_fused_case(s, gelu, dt, {}, false, 8 * i, split);
+    }
 }
 
 // torch.relu keeps NaN; so must the fused ReLU, whichever unit applies it (the NaN row of A makes a NaN row).
