@@ -385,16 +385,148 @@ __device__ __forceinline__ void zero_cols(T* dst, int rows, int from) {
   }
 }
 
+// One warp's step over a K/V tile in shared memory (tK, tV: kKeys rows of pitch P + 8): its 16 queries
+// (fragments qf; rows qi, mask offsets mrow) against keys kt .. kt + kKeys - 1: S = Q Kᵀ, the online softmax
+// update of the running max m, this lane's part of the sum l and the output accumulator o, then O += P V.
+// In every fragment lane l holds rows l / 4 and l / 4 + 8 (mma's groupID) and columns 2 (l % 4) + {0, 1}
+// of each 8-column tile.
+template <class T, int P>
+__device__ __forceinline__ void mma_tile(const Params& a, const uint32_t (&qf)[P / 16][4], const T* tK, const T* tV,
+                                         int kt, int wrow0, const int (&qi)[2], const int64_t (&mrow)[2],
+                                         float (&m)[2], float (&l)[2], float (&o)[P / 8][4]) {
+  constexpr int LD = P + 8;      // shared-memory row pitch in elements
+  constexpr int KS = P / 16;     // 16-wide slices of the head (k of q·kᵀ; pairs of output column tiles)
+  constexpr int NT = kKeys / 8;  // 8-key column tiles of S
+  constexpr int OT = P / 8;      // 8-column tiles of O
+  const int lane = threadIdx.x % 32, tig = lane & 3;
+  // S = Q Kᵀ. K's rows (keys) are Kᵀ's columns: plain ldmatrix gives the col-major B fragments,
+  // matrices (keys +0, d +0), (keys +0, d +8), (keys +8, d +0), (keys +8, d +8).
+  float s[NT][4];
+#pragma unroll
+  for (int nt = 0; nt < NT; ++nt) s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
+#pragma unroll
+  for (int ks = 0; ks < KS; ++ks) {
+    if (ks * 16 < a.d) {  // uniform; columns past D are zero in Q and K
+#pragma unroll
+      for (int p = 0; p < NT / 2; ++p) {
+        uint32_t bk[4];
+        ldmatrix_x4(bk, tK + (p * 16 + (lane >> 4) * 8 + (lane & 7)) * LD + ks * 16 + ((lane >> 3) & 1) * 8);
+        mma_16816<T>(s[2 * p], qf[ks], bk[0], bk[1]);
+        mma_16816<T>(s[2 * p + 1], qf[ks], bk[2], bk[3]);
+      }
+    }
+  }
+
+  // Online softmax. Element e of tile nt: row g + 8 (e / 2), key kt + 8 nt + 2 tig + e % 2.
+  const bool plain = !a.has_mask && kt + kKeys <= a.sk && (!a.causal || kt + kKeys - 1 <= wrow0);
+  float mx[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+  for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const int r = e >> 1;
+      float v = s[nt][e] * a.scale;
+      if (!plain) {
+        const int i = qi[r], j = kt + nt * 8 + 2 * tig + (e & 1);
+        if (i < a.sq && j < a.sk && (!a.causal || j <= i)) {
+          if (a.has_mask) v = apply_mask<T>(a, mrow[r], j, kLog2e, v);
+        } else {
+          v = -INFINITY;
+        }
+      }
+      s[nt][e] = v;
+      mx[r] = max_nan(mx[r], v);
+    }
+  float base[2], alpha[2];
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    mx[r] = max_nan(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+    mx[r] = max_nan(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+    const float m_new = max_nan(m[r], mx[r]);
+    // Every score so far -inf: exp2(s - 0) gives the 0 weights the SoftMax layer gives there.
+    base[r] = m_new == -INFINITY ? 0.f : m_new;
+    alpha[r] = exp2f(m[r] - base[r]);
+    m[r] = m_new;
+  }
+  float sum[2] = {0.f, 0.f};
+#pragma unroll
+  for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      s[nt][e] = exp2f(s[nt][e] - base[e >> 1]);
+      sum[e >> 1] += s[nt][e];
+    }
+#pragma unroll
+  for (int r = 0; r < 2; ++r) l[r] = l[r] * alpha[r] + sum[r];
+#pragma unroll
+  for (int ot = 0; ot < OT; ++ot) {
+    o[ot][0] *= alpha[0], o[ot][1] *= alpha[0];
+    o[ot][2] *= alpha[1], o[ot][3] *= alpha[1];
+  }
+
+  // O += P V over 16-key slices; ldmatrix.trans of V's (key, column) 8x8 blocks gives the B fragments,
+  // matrices (keys +0, cols +0), (keys +8, cols +0), (keys +0, cols +8), (keys +8, cols +8).
+#pragma unroll
+  for (int kk = 0; kk < kKeys / 16; ++kk) {
+    if (kt + kk * 16 < a.sk) {  // uniform; keys past Sk have zero weight and zero values
+      const uint32_t pa[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
+                              pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+                              pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+#pragma unroll
+      for (int ks = 0; ks < KS; ++ks) {
+        if (ks * 16 < a.dv) {  // uniform; V's columns past Dv are zero
+          uint32_t bv[4];
+          ldmatrix_x4_trans(bv, tV + (kk * 16 + (lane & 15)) * LD + ks * 16 + (lane >> 4) * 8);
+          mma_16816<T>(o[2 * ks], pa, bv[0], bv[1]);
+          mma_16816<T>(o[2 * ks + 1], pa, bv[2], bv[3]);
+        }
+      }
+    }
+  }
+}
+
+// Normalizes one warp's 16 x Dv output (o / l, l being this lane's part of the row sums), stages it in sO
+// (16 rows of pitch P + 8 that no one else reads) and writes rows wrow0 .. of O 16 bytes at a time.
+// l == 0 (every score -inf) gives 0 * inf = NaN unless zero_empty, as the unfused network.
+template <class T, int P>
+__device__ __forceinline__ void mma_store(const Params& a, const float (&o)[P / 8][4], const float (&m)[2],
+                                          float (&l)[2], T* sO, T* O, int wrow0) {
+  constexpr int LD = P + 8;
+  constexpr int OT = P / 8;
+  const int lane = threadIdx.x % 32, g = lane >> 2, tig = lane & 3;
+  bool zero[2];
+  float inv[2];
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
+    l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
+    zero[r] = a.zero_empty && m[r] == -INFINITY;
+    inv[r] = 1.f / l[r];
+  }
+#pragma unroll
+  for (int ot = 0; ot < OT; ++ot) {
+    const int c = ot * 8 + 2 * tig;
+    *reinterpret_cast<uint32_t*>(sO + g * LD + c) =
+        zero[0] ? 0u : pack2<T>(o[ot][0] * inv[0], o[ot][1] * inv[0]);
+    *reinterpret_cast<uint32_t*>(sO + (g + 8) * LD + c) =
+        zero[1] ? 0u : pack2<T>(o[ot][2] * inv[1], o[ot][3] * inv[1]);
+  }
+  __syncwarp();
+  const int nrows = min(16, a.sq - wrow0);
+  for (int idx = lane; idx < 16 * OT; idx += 32) {
+    const int r = idx / OT, c = (idx % OT) * 8;
+    if (r < nrows && c < a.dv)
+      *reinterpret_cast<uint4*>(O + static_cast<int64_t>(wrow0 + r) * a.row[kO] + c) =
+          *reinterpret_cast<const uint4*>(sO + r * LD + c);
+  }
+}
+
 // Grid: one block per (batch index, tile of warps * 16 queries), as the WMMA kernel. Warp w owns queries
-// q0 + 16w .. +15; in every fragment lane l holds rows l / 4 and l / 4 + 8 of them (mma's groupID) and
-// columns 2 (l % 4) + {0, 1} of each 8-column tile.
+// q0 + 16w .. +15 and steps through every K/V tile (mma_tile), the next tile loading while it computes.
 template <class T, int P>
 __global__ void __launch_bounds__(kMaxWarps * 32) attention_mma(Params a) {
   if constexpr (mma_arch_ok()) {
-    constexpr int LD = P + 8;      // shared-memory row pitch in elements
-    constexpr int KS = P / 16;     // 16-wide slices of the head (k of q·kᵀ; pairs of output column tiles)
-    constexpr int NT = kKeys / 8;  // 8-key column tiles of S
-    constexpr int OT = P / 8;      // 8-column tiles of O
+    constexpr int LD = P + 8, KS = P / 16, OT = P / 8;  // as in mma_tile
     extern __shared__ __align__(128) unsigned char smem[];
     const int warps = blockDim.x / 32, warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int rows = warps * 16;
@@ -429,7 +561,7 @@ __global__ void __launch_bounds__(kMaxWarps * 32) attention_mma(Params a) {
     load_kv(0);
     cp_async_commit();
 
-    const int g = lane >> 2, tig = lane & 3;
+    const int g = lane >> 2;
     const int wrow0 = q0 + warp * 16;  // the warp's first query
     const int qi[2] = {wrow0 + g, wrow0 + g + 8};
     int64_t mrow[2] = {0, 0};
@@ -459,129 +591,120 @@ __global__ void __launch_bounds__(kMaxWarps * 32) attention_mma(Params a) {
       __syncthreads();
       const int kt = t * kKeys;
       // Uniform over the warp: no query of it, or every key of the tile after all of its queries.
-      if (wrow0 < a.sq && !(a.causal && wrow0 + 15 < kt)) {
-        const T* tK = sK + (t & 1) * kKeys * LD;
-        const T* tV = sV + (t & 1) * kKeys * LD;
-
-        // S = Q Kᵀ. K's rows (keys) are Kᵀ's columns: plain ldmatrix gives the col-major B fragments,
-        // matrices (keys +0, d +0), (keys +0, d +8), (keys +8, d +0), (keys +8, d +8).
-        float s[NT][4];
-#pragma unroll
-        for (int nt = 0; nt < NT; ++nt) s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
-#pragma unroll
-        for (int ks = 0; ks < KS; ++ks) {
-          if (ks * 16 < a.d) {  // uniform; columns past D are zero in Q and K
-#pragma unroll
-            for (int p = 0; p < NT / 2; ++p) {
-              uint32_t bk[4];
-              ldmatrix_x4(bk, tK + (p * 16 + (lane >> 4) * 8 + (lane & 7)) * LD + ks * 16 + ((lane >> 3) & 1) * 8);
-              mma_16816<T>(s[2 * p], qf[ks], bk[0], bk[1]);
-              mma_16816<T>(s[2 * p + 1], qf[ks], bk[2], bk[3]);
-            }
-          }
-        }
-
-        // Online softmax. Element e of tile nt: row g + 8 (e / 2), key kt + 8 nt + 2 tig + e % 2.
-        const bool plain = !a.has_mask && kt + kKeys <= a.sk && (!a.causal || kt + kKeys - 1 <= wrow0);
-        float mx[2] = {-INFINITY, -INFINITY};
-#pragma unroll
-        for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) {
-            const int r = e >> 1;
-            float v = s[nt][e] * a.scale;
-            if (!plain) {
-              const int i = qi[r], j = kt + nt * 8 + 2 * tig + (e & 1);
-              if (i < a.sq && j < a.sk && (!a.causal || j <= i)) {
-                if (a.has_mask) v = apply_mask<T>(a, mrow[r], j, kLog2e, v);
-              } else {
-                v = -INFINITY;
-              }
-            }
-            s[nt][e] = v;
-            mx[r] = max_nan(mx[r], v);
-          }
-        float base[2], alpha[2];
-#pragma unroll
-        for (int r = 0; r < 2; ++r) {
-          mx[r] = max_nan(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
-          mx[r] = max_nan(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
-          const float m_new = max_nan(m[r], mx[r]);
-          // Every score so far -inf: exp2(s - 0) gives the 0 weights the SoftMax layer gives there.
-          base[r] = m_new == -INFINITY ? 0.f : m_new;
-          alpha[r] = exp2f(m[r] - base[r]);
-          m[r] = m_new;
-        }
-        float sum[2] = {0.f, 0.f};
-#pragma unroll
-        for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) {
-            s[nt][e] = exp2f(s[nt][e] - base[e >> 1]);
-            sum[e >> 1] += s[nt][e];
-          }
-#pragma unroll
-        for (int r = 0; r < 2; ++r) l[r] = l[r] * alpha[r] + sum[r];
-#pragma unroll
-        for (int ot = 0; ot < OT; ++ot) {
-          o[ot][0] *= alpha[0], o[ot][1] *= alpha[0];
-          o[ot][2] *= alpha[1], o[ot][3] *= alpha[1];
-        }
-
-        // O += P V over 16-key slices; ldmatrix.trans of V's (key, column) 8x8 blocks gives the B fragments,
-        // matrices (keys +0, cols +0), (keys +8, cols +0), (keys +0, cols +8), (keys +8, cols +8).
-#pragma unroll
-        for (int kk = 0; kk < kKeys / 16; ++kk) {
-          if (kt + kk * 16 < a.sk) {  // uniform; keys past Sk have zero weight and zero values
-            const uint32_t pa[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
-                                    pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]),
-                                    pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
-#pragma unroll
-            for (int ks = 0; ks < KS; ++ks) {
-              if (ks * 16 < a.dv) {  // uniform; V's columns past Dv are zero
-                uint32_t bv[4];
-                ldmatrix_x4_trans(bv, tV + (kk * 16 + (lane & 15)) * LD + ks * 16 + (lane >> 4) * 8);
-                mma_16816<T>(o[2 * ks], pa, bv[0], bv[1]);
-                mma_16816<T>(o[2 * ks + 1], pa, bv[2], bv[3]);
-              }
-            }
-          }
-        }
-      }
+      if (wrow0 < a.sq && !(a.causal && wrow0 + 15 < kt))
+        mma_tile<T, P>(a, qf, sK + (t & 1) * kKeys * LD, sV + (t & 1) * kKeys * LD, kt, wrow0, qi, mrow, m, l, o);
       __syncthreads();  // tile t's buffers are consumed before the next iteration loads into them
     }
 
     if (wrow0 >= a.sq) return;  // no barrier follows
-    // Normalize, stage the warp's 16 x Dv outputs in its own rows of sQ (read by no one since the
-    // fragments were loaded), then write them 16 bytes at a time.
-    // l == 0 (every score -inf) gives 0 * inf = NaN unless zero_empty, as the unfused network.
-    bool zero[2];
-    float inv[2];
+    // The warp's own rows of sQ are read by no one since its fragments were loaded.
+    mma_store<T, P>(a, o, m, l, sQ + warp * 16 * LD, static_cast<T*>(a.out) + off[kO], wrow0);
+  }
+}
+
+// Few queries per head (BERT and ViT at batch 1: 12 heads of 128 or 197 queries fill a fraction of the
+// SMs with one warp per block): S warps share a block's 16 queries, warp w taking key tiles w, w + S, ...,
+// all S tiles of a round loaded at once; at the end the warps' partial softmax states (max, sums, outputs)
+// merge in shared memory. The chain of dependent tile steps per block is S times shorter.
+template <int P, int S>
+__host__ __device__ constexpr int split_smem_bytes() { return (16 + 2 * S * kKeys) * (P + 8) * 2; }
+
+template <class T, int P, int S>
+__global__ void __launch_bounds__(S * 32) attention_mma_split(Params a) {
+  if constexpr (mma_arch_ok()) {
+    constexpr int LD = P + 8, KS = P / 16, OT = P / 8;  // as in mma_tile
+    extern __shared__ __align__(128) unsigned char smem[];
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int tiles = (a.sq + 15) / 16;
+    const int64_t b = blockIdx.x / tiles;
+    const int q0 = static_cast<int>(blockIdx.x % tiles) * 16;
+    T* sQ = reinterpret_cast<T*>(smem);
+    T* sK = sQ + 16 * LD;          // S tiles of kKeys rows, one per warp
+    T* sV = sK + S * kKeys * LD;   // S tiles
+
+    int64_t off[5];
+    batch_offsets(a, b, off);
+    const T* Q = static_cast<const T*>(a.q) + off[kQ];
+    const T* K = static_cast<const T*>(a.k) + off[kK];
+    const T* V = static_cast<const T*>(a.v) + off[kV];
+    const int kv_end = a.causal ? min(a.sk, q0 + 16) : a.sk;
+    const int ntiles = (kv_end + kKeys - 1) / kKeys;  // >= 1: the host never launches with Sk = 0
+    if (a.d < P) {
+      zero_cols<T, P>(sK, S * kKeys, a.d);
+      zero_cols<T, P>(sQ, 16, a.d);
+    }
+    if (a.dv < P) zero_cols<T, P>(sV, S * kKeys, a.dv);
+    load_rows_async<T, P>(sQ, Q + q0 * a.row[kQ], a.row[kQ], min(16, a.sq - q0), a.d, 16);
+
+    const int g = lane >> 2;
+    const int qi[2] = {q0 + g, q0 + g + 8};
+    int64_t mrow[2] = {0, 0};
+    if (a.has_mask) {
+      mrow[0] = off[kM] + static_cast<int64_t>(qi[0]) * a.row[kM];
+      mrow[1] = off[kM] + static_cast<int64_t>(qi[1]) * a.row[kM];
+    }
+    uint32_t qf[KS][4];
+    float o[OT][4];
 #pragma unroll
+    for (int ot = 0; ot < OT; ++ot) o[ot][0] = o[ot][1] = o[ot][2] = o[ot][3] = 0.f;
+    float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
+
+    for (int t0 = 0; t0 < ntiles; t0 += S) {
+      for (int w = 0; w < S && t0 + w < ntiles; ++w) {
+        const int kt = (t0 + w) * kKeys, valid = min(kKeys, a.sk - kt);
+        load_rows_async<T, P>(sK + w * kKeys * LD, K + kt * a.row[kK], a.row[kK], valid, a.d, kKeys);
+        load_rows_async<T, P>(sV + w * kKeys * LD, V + kt * a.row[kV], a.row[kV], valid, a.dv, kKeys);
+      }
+      cp_async_commit();
+      cp_async_wait<0>();
+      __syncthreads();
+      if (t0 == 0) {
+#pragma unroll
+        for (int ks = 0; ks < KS; ++ks) ldmatrix_x4(qf[ks], sQ + (lane & 15) * LD + ks * 16 + (lane >> 4) * 8);
+      }
+      const int t = t0 + warp, kt = t * kKeys;
+      if (t < ntiles && !(a.causal && q0 + 15 < kt))
+        mma_tile<T, P>(a, qf, sK + warp * kKeys * LD, sV + warp * kKeys * LD, kt, q0, qi, mrow, m, l, o);
+      __syncthreads();  // the round's tiles are consumed before the next round loads over them
+    }
+
+    // Warps 1 .. S-1 leave their states in the (now free) K tiles, fragment by fragment; warp 0 rescales
+    // each to the common max and adds them up. A warp that saw no key has max -inf: its weight is 0.
+    constexpr int kState = OT * 4 + 4;  // floats per lane: o, then m, l
+    float* st = reinterpret_cast<float*>(sK);
+    if (warp > 0) {
+      float* mine = st + (warp - 1) * kState * 32 + lane;
+#pragma unroll
+      for (int ot = 0; ot < OT; ++ot)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) mine[(ot * 4 + e) * 32] = o[ot][e];
+      for (int r = 0; r < 2; ++r) mine[(OT * 4 + r) * 32] = m[r], mine[(OT * 4 + 2 + r) * 32] = l[r];
+    }
+    __syncthreads();
+    if (warp > 0) return;
+    float mt[2] = {m[0], m[1]};
+    for (int w = 1; w < S; ++w)
+      for (int r = 0; r < 2; ++r) mt[r] = max_nan(mt[r], st[(w - 1) * kState * 32 + (OT * 4 + r) * 32 + lane]);
+    float base[2], f[2];
     for (int r = 0; r < 2; ++r) {
-      l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
-      l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
-      zero[r] = a.zero_empty && m[r] == -INFINITY;
-      inv[r] = 1.f / l[r];
+      base[r] = mt[r] == -INFINITY ? 0.f : mt[r];
+      f[r] = exp2f(m[r] - base[r]);
+      l[r] *= f[r];
     }
-    T* sO = sQ + warp * 16 * LD;
 #pragma unroll
-    for (int ot = 0; ot < OT; ++ot) {
-      const int c = ot * 8 + 2 * tig;
-      *reinterpret_cast<uint32_t*>(sO + g * LD + c) =
-          zero[0] ? 0u : pack2<T>(o[ot][0] * inv[0], o[ot][1] * inv[0]);
-      *reinterpret_cast<uint32_t*>(sO + (g + 8) * LD + c) =
-          zero[1] ? 0u : pack2<T>(o[ot][2] * inv[1], o[ot][3] * inv[1]);
+    for (int ot = 0; ot < OT; ++ot) o[ot][0] *= f[0], o[ot][1] *= f[0], o[ot][2] *= f[1], o[ot][3] *= f[1];
+    for (int w = 1; w < S; ++w) {
+      const float* theirs = st + (w - 1) * kState * 32 + lane;
+      for (int r = 0; r < 2; ++r) {
+        f[r] = exp2f(theirs[(OT * 4 + r) * 32] - base[r]);
+        l[r] += theirs[(OT * 4 + 2 + r) * 32] * f[r];
+      }
+#pragma unroll
+      for (int ot = 0; ot < OT; ++ot)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) o[ot][e] += theirs[(ot * 4 + e) * 32] * f[e >> 1];
     }
-    __syncwarp();
-    T* O = static_cast<T*>(a.out) + off[kO];
-    const int nrows = min(16, a.sq - wrow0);
-    for (int idx = lane; idx < 16 * OT; idx += 32) {
-      const int r = idx / OT, c = (idx % OT) * 8;
-      if (r < nrows && c < a.dv)
-        *reinterpret_cast<uint4*>(O + static_cast<int64_t>(wrow0 + r) * a.row[kO] + c) =
-            *reinterpret_cast<const uint4*>(sO + r * LD + c);
-    }
+    mma_store<T, P>(a, o, mt, l, sQ, static_cast<T*>(a.out) + off[kO], q0);
   }
 }
 
@@ -706,8 +829,10 @@ bool strides_of_8(const AttentionStrides& s, int batch_rank) {
 }
 
 // Tactic ids of the half kernels (stored in engine files and timing caches, so they stay fixed): 0 runs
-// the WMMA kernel, 1 to kMaxWarps the mma kernel with that many warps (of 16 queries) per block.
+// the WMMA kernel, 1 to kMaxWarps the mma kernel with that many warps (of 16 queries) per block,
+// kTacticSplit + S the split-keys kernel with S warps per 16 queries (S = 2 or 4).
 constexpr int64_t kTacticWmma = 0;
+constexpr int64_t kTacticSplit = 16;
 
 class AttentionKernel : public Kernel {
  public:
@@ -746,7 +871,11 @@ class AttentionKernel : public Kernel {
       mma_warps_ = tactic_ >= 1 && tactic_ <= max_warps_ ? static_cast<int>(tactic_) : default_mma_warps_;
       mma_smem_ = mma_smem_bytes(mma_warps_, P_);
     }
+    split_ = 0;
+    if (mma_ok_ && g_.sk > kKeys && (tactic_ == kTacticSplit + 2 || tactic_ == kTacticSplit + 4))
+      split_ = split_fits(static_cast<int>(tactic_ - kTacticSplit)) ? static_cast<int>(tactic_ - kTacticSplit) : 0;
     ran_mma_ = use_mma_;
+    ran_split_ = split_ > 0;
     // The limit is a property of the function, shared by every layer that launches it: always the largest
     // need (kMaxWarps), so that a layer with fewer warps cannot lower it under another layer's launch.
     dispatch_float(dtype_, [&](auto tag) {
@@ -759,6 +888,12 @@ class AttentionKernel : public Kernel {
           if (mma_ok_)
             T2T_CUDA_CHECK(cudaFuncSetAttribute(attention_mma<T, P>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                                 mma_smem_bytes(kMaxWarps, P)));
+          if (split_ == 2)
+            T2T_CUDA_CHECK(cudaFuncSetAttribute(attention_mma_split<T, P, 2>,
+                                                cudaFuncAttributeMaxDynamicSharedMemorySize, split_smem_bytes<P, 2>()));
+          if (split_ == 4)
+            T2T_CUDA_CHECK(cudaFuncSetAttribute(attention_mma_split<T, P, 4>,
+                                                cudaFuncAttributeMaxDynamicSharedMemorySize, split_smem_bytes<P, 4>()));
         });
     });
   }
@@ -800,7 +935,8 @@ class AttentionKernel : public Kernel {
     }
     // Engines hand out aligned buffers; a caller's offset pointer falls back to the WMMA kernel.
     ran_mma_ = use_mma_ && a.vec && aligned16(a.out);
-    const int rows = ran_mma_ ? mma_warps_ * 16 : half ? warps_ * 16 : kF32Rows;
+    ran_split_ = split_ > 0 && a.vec && aligned16(a.out);
+    const int rows = ran_split_ ? 16 : ran_mma_ ? mma_warps_ * 16 : half ? warps_ * 16 : kF32Rows;
     const int64_t blocks = g.num_batches * ((g.sq + rows - 1) / rows);
     if (blocks > INT_MAX)
       throw Unsupported("Attention layer '" + layer_.name() + "': " + std::to_string(blocks) +
@@ -811,6 +947,10 @@ class AttentionKernel : public Kernel {
         constexpr int P = decltype(p)::value;
         if constexpr (std::is_same_v<T, float>)
           attention_f32<P><<<static_cast<unsigned>(blocks), kF32Warps * 32, 0, s>>>(a);
+        else if (ran_split_ && split_ == 2)
+          attention_mma_split<T, P, 2><<<static_cast<unsigned>(blocks), 64, split_smem_bytes<P, 2>(), s>>>(a);
+        else if (ran_split_)
+          attention_mma_split<T, P, 4><<<static_cast<unsigned>(blocks), 128, split_smem_bytes<P, 4>(), s>>>(a);
         else if (ran_mma_)
           attention_mma<T, P><<<static_cast<unsigned>(blocks), mma_warps_ * 32, mma_smem_, s>>>(a);
         else
@@ -821,12 +961,16 @@ class AttentionKernel : public Kernel {
   }
 
   // The mma kernel with its default block first (the builder keeps the first unless another is clearly
-  // faster), then its other block shapes, then the WMMA kernel.
+  // faster), then its other block shapes, the split-keys kernel where there are several key tiles, then
+  // the WMMA kernel.
   std::vector<int64_t> tactics() const override {
     if (!mma_ok_) return {};
     std::vector<int64_t> t = {default_mma_warps_};
     for (int w = max_warps_; w >= 1; --w)
       if (w != default_mma_warps_) t.push_back(w);
+    if (g_.sk > kKeys)
+      for (int sw : {2, 4})
+        if (split_fits(sw)) t.push_back(kTacticSplit + sw);
     t.push_back(kTacticWmma);
     return t;
   }
@@ -854,6 +998,7 @@ class AttentionKernel : public Kernel {
 
   const char* impl_name() const override {
     if (dtype_ == DataType::kFLOAT) return "cuda_attention_f32";
+    if (ran_split_) return split_ == 2 ? "cuda_attention_mma_split2" : "cuda_attention_mma_split4";
     return ran_mma_ ? "cuda_attention_mma" : "cuda_attention_wmma";
   }
 
@@ -867,6 +1012,19 @@ class AttentionKernel : public Kernel {
     return 1;
   }
 
+  // True when the split-keys kernel with `sw` warps fits the device's shared memory for this head size.
+  bool split_fits(int sw) const {
+    int dev = 0, optin = 0;
+    T2T_CUDA_CHECK(cudaGetDevice(&dev));
+    T2T_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
+    int need = 0;
+    dispatch_head(P_, [&](auto p) {
+      constexpr int P = decltype(p)::value;
+      need = sw == 2 ? split_smem_bytes<P, 2>() : split_smem_bytes<P, 4>();
+    });
+    return need <= optin;
+  }
+
   AttentionLayer layer_;  // a detached copy: the geometry rule without holding on to the network
   DataType dtype_;
   AttentionGeometry g_;
@@ -875,6 +1033,8 @@ class AttentionKernel : public Kernel {
   bool mma_ok_ = false;   // the mma kernel can run these shapes (device and strides)
   bool use_mma_ = false;  // ... and the tactic picks it
   bool ran_mma_ = false;  // the kernel of the last run (the alignment of the pointers decides at run time)
+  int split_ = 0;           // warps per 16 queries of the split-keys kernel the tactic picks (0: not it)
+  bool ran_split_ = false;  // the last run used it
   int default_mma_warps_ = 4, mma_warps_ = 4, mma_smem_ = 0;
   int64_t tactic_ = -1;
 };

@@ -274,8 +274,9 @@ int sm_major(Backend& be) {
 }
 
 // The builder keeps the fastest CUDA tactic, so the harness cases check only that one. Here every tactic is
-// forced on the built engine: 0 the WMMA kernel, 1-4 the mma kernel with that many warps per block, -1 the
-// kernel's own choice and 99 an id it cannot run (its own choice again).
+// forced on the built engine: 0 the WMMA kernel, 1-4 the mma kernel with that many warps per block, 18 and
+// 20 the split-keys kernel with 2 and 4 warps per 16 queries (where there is more than one 64-key tile: else
+// the mma kernel), -1 the kernel's own choice and 99 an id it cannot run (its own choice again).
 TEST(Attention, EveryCudaTacticMatchesTheReference) {
   std::string why;
   Backend* be = cuda_backend(0, &why);
@@ -328,7 +329,8 @@ TEST(Attention, EveryCudaTacticMatchesTheReference) {
     }
     const size_t out_bytes = static_cast<size_t>(want.numel()) * dtype_size(c.dt);
     void* out = be->allocate(out_bytes);
-    for (int64_t tactic : {int64_t(-1), int64_t(0), int64_t(1), int64_t(2), int64_t(3), int64_t(4), int64_t(99)}) {
+    for (int64_t tactic : {int64_t(-1), int64_t(0), int64_t(1), int64_t(2), int64_t(3), int64_t(4), int64_t(18),
+                           int64_t(20), int64_t(99)}) {
       SCOPED_TRACE("tactic " + std::to_string(tactic));
       auto e = Engine::deserialize(bytes.data(), bytes.size());
       for (int i = 0; i < e->network().num_layers(); ++i)
@@ -343,7 +345,10 @@ TEST(Attention, EveryCudaTacticMatchesTheReference) {
       std::string impl;
       for (auto& info : ctx->layer_info())
         if (info.kind == layer_kind_name(LayerKind::kAttention)) impl = info.impl;
-      EXPECT_EQ(impl, mma && tactic != 0 ? "cuda_attention_mma" : "cuda_attention_wmma");
+      std::string expect = mma && tactic != 0 ? "cuda_attention_mma" : "cuda_attention_wmma";
+      if (mma && (tactic == 18 || tactic == 20) && c.k.d[c.p.heads_interleaved ? c.k.nb_dims - 3 : c.k.nb_dims - 2] > 64)
+        expect += tactic == 18 ? "_split2" : "_split4";
+      EXPECT_EQ(impl, expect);
       std::vector<uint8_t> b(out_bytes);
       be->download(b.data(), out, out_bytes);
       Weights got(c.dt, b.data(), want.numel());
