@@ -88,6 +88,21 @@ for name in sys.argv[1:] or ["bert_base"]:
         print(f"execute_async_v3 only: host {host(lambda: ctx.execute_async_v3(s)):.1f} us, waited {waited(lambda: ctx.execute_async_v3(s)):.1f} us, b2b {b2b(lambda: ctx.execute_async_v3(s)):.1f} us replayed={ctx.last_run_replayed}")
         print(f"torch.empty: {host(lambda: torch.empty(oshape, dtype=odt, device=dev)):.2f} us; check_input {host(lambda: m._check_input(0, iname, ishape, idt, x)):.2f} us; "
               f"set_tensor_address {host(lambda: ctx.set_tensor_address(oname, y.data_ptr())):.2f} us; contiguous {host(lambda: x.contiguous()):.2f}")
+        # Every statement of forward's common path on its own.
+        from torch2trt.module import _current_stream_handle
+        names, dev_ = m._io_names, m._device
+        addrs = [x.data_ptr(), y.data_ptr()]
+        parts = {
+            "x.dtype == dtype": lambda: x.dtype == idt,
+            "x.shape == shape": lambda: x.shape == ishape,
+            "x.device == device": lambda: x.device == dev_,
+            "x.is_contiguous()": lambda: x.is_contiguous(),
+            "x.data_ptr()": lambda: x.data_ptr(),
+            "stream handle": lambda: _current_stream_handle(dev_),
+            "execute_with_addresses": lambda: ctx.execute_with_addresses(names, addrs, s),
+            "empty lambda": lambda: None,
+        }
+        print("forward's statements: " + ", ".join(f"{k} {host(f):.2f} us" for k, f in parts.items()))
         ctx.set_graphs_enabled(False)
         print(f"no graph: host {host(lambda: m(x)):.1f} us, waited {waited(lambda: m(x)):.1f} us, b2b {b2b(lambda: m(x)):.1f}")
         ctx.set_graphs_enabled(True)
