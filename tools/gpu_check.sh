@@ -5,6 +5,8 @@
 #   tools/gpu_check.sh build            configure + build into $T2T_GPU_BUILD (default /tmp/t2t-gpu)
 #   tools/gpu_check.sh test             C++ harness and unit tests (GPU cases included) + every Python test
 #   tools/gpu_check.sh bench [args]     benchmarks/bench.py with args (default: fp16, batch 1 and 32)
+#   tools/gpu_check.sh probe [model]    batch-1 fp16 probes of one model (default bert_base): its kernels as
+#                                       the CUDA profiler sees them, its slowest layers, the host time of a call
 #   tools/gpu_check.sh all              build, test, bench
 #
 # Logs and results go to $OUT (default build/gpu-logs): build.log, cpp_tests.log, operators.md (the support
@@ -48,10 +50,18 @@ bench() {
   "$PY" benchmarks/bench.py "${args[@]}" --json "$OUT/bench.json" 2>&1 | grep -v -i warn
 }
 
+probe() {
+  local m=${1:-bert_base}
+  timeout 120 "$PY" benchmarks/profile_layers.py --model "$m" --batch 1 --fp16 --kernels --top 25 2>&1 | grep -v -i warn
+  timeout 90 "$PY" benchmarks/profile_layers.py --model "$m" --batch 1 --fp16 --top 14 2>&1 | grep -v -i warn
+  timeout 150 "$PY" benchmarks/host_overhead.py "$m" 2>&1 | grep -v -i warn | head -60
+}
+
 case "${1:-all}" in
   build) build ;;
   test) test_all ;;
   bench) shift; bench "$@" ;;
+  probe) shift; probe "$@" ;;
   all) build && test_all; bench ;;
   *) sed -n 2,12p "$0"; exit 2 ;;
 esac
