@@ -2,7 +2,8 @@
 
     python benchmarks/bench.py --models resnet18,resnet50 --batches 1,32 --precisions fp16 \
         --compile-modes reduce-overhead --json benchmarks/results/h100_resnet.json
-    python benchmarks/bench.py --report benchmarks/results/*.json      # writes docs/benchmarks.md (+ PNG)
+    python benchmarks/bench.py --report benchmarks/results/h100_*.json benchmarks/results/h200_fp32.json benchmarks/results/h200_autotune.json
+                                        # docs/benchmarks.md (+ PNG): one table per GPU, the first file's GPU first
 
 Every model uses random weights. Times are medians of CUDA-event-timed runs after warm-up (host
 clock on the CPU). Each torch2trt output is compared with the fp32 eager output (relative L2).
@@ -121,15 +122,12 @@ def bench_one(name, batch, precision, compile_modes, device, runs):
     return row
 
 
-def report(paths, out_md):
+def _merge(files):
+    """Rows of several result files as one list: files measured for the same (model, batch, precision) merge
+    into one row, a later file only adding what the earlier ones lack (another compile mode, say), never
+    replacing a measurement."""
     rows = []
-    gpu = set()
-    for p in paths:
-        with open(p) as f:
-            data = json.load(f)
-        gpu.add(data["gpu"])
-        # Files measured for the same (model, batch, precision) merge into one row: a later file only adds
-        # what the earlier ones lack (another compile mode, say), never replaces a measurement.
+    for data in files:
         for r in data["rows"]:
             same = [q for q in rows if (q["model"], q["batch"], q["precision"]) == (r["model"], r["batch"], r["precision"])]
             if same:
@@ -137,17 +135,12 @@ def report(paths, out_md):
                     same[0].setdefault(k, v)
             else:
                 rows.append(dict(r))
-    if len(gpu) > 1:  # one table, one card: rows of several GPUs would compare unlike things
-        raise SystemExit(f"--report: the files were measured on different GPUs ({', '.join(sorted(gpu))}); "
-                         "report each GPU's files separately")
+    return rows
+
+
+def _table(rows):
     modes = sorted({k[len("compile_"):-3] for r in rows for k in r if k.startswith("compile_") and k.endswith("_ms")})
-    lines = ["# Benchmarks", "",
-             f"Produced by `benchmarks/bench.py` on {', '.join(sorted(gpu))}; random weights; median ms per batch "
-             "(CUDA events, after warm-up); eager, torch.compile and torch2trt measured in the same process. "
-             "`speed-up` = best of eager/compile over torch2trt. `rel L2` compares torch2trt with the fp32 eager output "
-             "(TF32 off); `eager rel L2` is PyTorch's own error at that precision.",
-             "",
-             "| model | batch | precision | eager ms | " + " | ".join(f"compile {m} ms" for m in modes)
+    lines = ["| model | batch | precision | eager ms | " + " | ".join(f"compile {m} ms" for m in modes)
              + " | torch2trt ms | speed-up vs best | rel L2 | eager rel L2 |",
              "|---|---|---|---|" + "---|" * len(modes) + "---|---|---|---|"]
     for r in rows:
@@ -160,13 +153,59 @@ def report(paths, out_md):
                   f"x{best / t:.2f}" if t else "-", f"{r['rel_l2_vs_fp32']:.2e}" if t else "-",
                   f"{r['eager_rel_l2_vs_fp32']:.2e}" if "eager_rel_l2_vs_fp32" in r else "-"]
         lines.append("| " + " | ".join(cells) + " |")
+    return lines, modes
+
+
+def report(paths, out_md):
+    """docs/benchmarks.md from result files: one table per GPU (rows of different cards never share a
+    table), the GPU of the first file first; the plot shows that first table."""
+    groups = {}  # gpu -> files, in the order given
+    for p in paths:
+        with open(p) as f:
+            data = json.load(f)
+        data["path"] = p
+        groups.setdefault(data["gpu"], []).append(data)
+    lines = ["# Benchmarks", "",
+             "Produced by `benchmarks/bench.py`; random weights; median ms per batch (CUDA events around each call, "
+             "after warm-up); eager, torch.compile and torch2trt measured in the same process on the same GPU. "
+             "`speed-up` = best of eager/compile over torch2trt. `rel L2` compares torch2trt with the fp32 eager "
+             "output (TF32 off); `eager rel L2` is PyTorch's own error at that precision."]
+    first_rows = first_modes = None
+    for i, (gpu, files) in enumerate(groups.items()):
+        rows = _merge(files)
+        table, modes = _table(rows)
+        when = "; ".join(f"`{os.path.basename(d['path'])}`: {d.get('measured', 'date and commit not recorded')}"
+                         for d in files)
+        lines += ["", f"## {gpu}" + ("" if i == 0 else " (an earlier run: older code, see the dates)"), "",
+                  f"Measured: {when}.", ""] + table
+        if i == 0:
+            first_rows, first_modes = rows, modes
     with open(out_md, "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
     try:
-        plot(rows, modes, os.path.splitext(out_md)[0] + ".png")
+        plot(first_rows, first_modes, os.path.splitext(out_md)[0] + ".png")
     except ImportError:
         print("matplotlib not installed: no plot written")
+
+
+def _measured():
+    """Date and code version of a run, as the result file records them."""
+    import datetime
+    import subprocess
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        commit = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", here, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        commit = (commit + ("+uncommitted changes" if dirty else "")) if commit else ""
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    # A copy of the tree without its .git (a remote GPU machine): the caller may name the commit.
+    commit = commit or os.environ.get("T2T_COMMIT", "unknown commit")
+    return f"{datetime.date.today().isoformat()}, commit {commit}"
 
 
 def plot(rows, modes, path):
@@ -212,6 +251,7 @@ def main():
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     modes = [m for m in args.compile_modes.split(",") if m]
     rows = []
+    measured = _measured()
     for name in args.models.split(","):
         for batch in [int(b) for b in args.batches.split(",")]:
             for prec in args.precisions.split(","):
@@ -220,7 +260,7 @@ def main():
                 print(json.dumps(row), flush=True)
                 if args.json:
                     with open(args.json, "w") as f:
-                        json.dump({"gpu": gpu, "torch": torch.__version__, "rows": rows}, f, indent=1)
+                        json.dump({"gpu": gpu, "torch": torch.__version__, "measured": measured, "rows": rows}, f, indent=1)
     return 0
 
 

@@ -1,0 +1,54 @@
+"""benchmarks/bench.py --report: one table per GPU, rows of several files merged, speed-ups computed."""
+import importlib.util
+import json
+import os
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench", os.path.join(ROOT, "benchmarks", "bench.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def row(model, batch, prec, eager, t2t, **extra):
+    r = {"model": model, "batch": batch, "precision": prec, "device": "cuda", "eager_ms": eager,
+         "torch2trt_ms": t2t, "rel_l2_vs_fp32": 1e-3}
+    r.update(extra)
+    return r
+
+
+def write(path, gpu, rows, measured=None):
+    d = {"gpu": gpu, "torch": "x", "rows": rows}
+    if measured:
+        d["measured"] = measured
+    path.write_text(json.dumps(d))
+    return str(path)
+
+
+def test_one_table_per_gpu_first_file_first(bench, tmp_path):
+    a = write(tmp_path / "a.json", "GPU A", [row("resnet18", 1, "fp16", 2.0, 0.5, **{"compile_reduce-overhead_ms": 1.0})],
+              "2026-12-07, commit abc")
+    b = write(tmp_path / "b.json", "GPU B", [row("resnet18", 1, "fp32", 4.0, 8.0)])
+    # Same GPU as a, same row: adds the max-autotune time, never replaces a's measurement.
+    c = write(tmp_path / "c.json", "GPU A", [row("resnet18", 1, "fp16", 9.0, 9.0, **{"compile_max-autotune_ms": 0.25})])
+    md = tmp_path / "out.md"
+    bench.report([a, b, c], str(md))
+    text = md.read_text()
+    assert text.index("## GPU A") < text.index("## GPU B (an earlier run")
+    section_a = text[text.index("## GPU A"):text.index("## GPU B")]
+    assert "`a.json`: 2026-12-07, commit abc" in section_a
+    assert "`c.json`: date and commit not recorded" in section_a
+    line = [ln for ln in section_a.splitlines() if ln.startswith("| resnet18 | 1 | fp16")]
+    assert len(line) == 1
+    cells = [x.strip() for x in line[0].strip("|").split("|")]
+    # modes sorted: max-autotune, reduce-overhead; best of eager/compile = 0.25 -> x0.50 against 0.5 ms
+    assert cells[3:8] == ["2.000", "0.250", "1.000", "0.500", "x0.50"]
+    section_b = text[text.index("## GPU B"):]
+    assert "| resnet18 | 1 | fp32 | 4.000 | 8.000 | x0.50 |" in section_b
+    assert "GPU A" not in section_b
