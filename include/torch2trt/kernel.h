@@ -40,6 +40,10 @@ class Kernel {
   }
   /// Scratch bytes needed for the shapes of the last reshape().
   virtual size_t workspace_size() const { return 0; }
+  /// The most scratch the engine allows (`BuilderConfig::workspace_limit`, torch2trt's max_workspace_size),
+  /// given before the first reshape(). Kernels with a choice (cuBLASLt algorithms, cuDNN algorithms) keep
+  /// within it; scratch a kernel cannot do without may still exceed it, which the runtime then reports.
+  virtual void set_workspace_limit(size_t bytes) { (void)bytes; }
   /// Computes the outputs from the inputs; throws RuntimeFailure on a failure it can detect.
   virtual void run(const KernelArgs& a) = 0;
   /// Short name of the implementation, for profiles ("onednn_conv", "ref_pool", ...).

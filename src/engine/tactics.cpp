@@ -163,6 +163,7 @@ int choose_tactics(Network& net, const BuilderConfig& config, Backend& backend, 
     for (auto& d : out) ok = ok && d.dims.is_static();
     if (!ok) continue;  // run-time shapes: the kernel's own choice, made when the shapes are known
     std::unique_ptr<Kernel> k = backend.make_kernel(*l, in, out);
+    k->set_workspace_limit(config.workspace_limit);
     k->reshape(in, out);
     std::vector<int64_t> ts = k->tactics();
     std::string key = k->tactic_key();

@@ -20,6 +20,7 @@ ExecutionContext::ExecutionContext(const Engine& engine) : engine_(engine), back
     std::vector<TensorDesc> out;
     for (auto* t : l->outputs()) out.push_back(t->desc());
     kernels_.push_back(backend_.make_kernel(*l, l->input_descs(), out));
+    kernels_.back()->set_workspace_limit(engine_.config().workspace_limit);
     if (l->tactic() >= 0) kernels_.back()->set_tactic(l->tactic());
   }
 }

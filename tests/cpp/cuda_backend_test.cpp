@@ -194,6 +194,28 @@ TEST(CudaBackend, SmallNetworkMatchesCpu) {
   for (auto& info : ctx->layer_info()) EXPECT_EQ(info.impl.rfind("cpu", 0), std::string::npos) << info.name;
 }
 
+// max_workspace_size bounds the scratch of the libraries' algorithms: cuBLASLt (32 MiB by default) and cuDNN
+// get what the limit leaves, and the engine still runs and agrees with the CPU.
+TEST(CudaBackend, WorkspaceLimitIsHonoured) {
+  T2T_REQUIRE_GPU(be);
+  Network net;
+  small_cnn(net);
+  auto cpu = build(net, DeviceType::kCPU);
+  for (bool fp16 : {false, true})
+    for (uint64_t limit : {uint64_t(256) << 10, uint64_t(1) << 20}) {
+      SCOPED_TRACE(std::string(fp16 ? "fp16" : "fp32") + " limit " + std::to_string(limit));
+      BuilderConfig cfg;
+      cfg.device = DeviceType::kGPU;
+      cfg.workspace_limit = limit;
+      if (fp16) cfg.set_flag(BuilderFlag::kFP16);
+      auto bytes = Builder().build_serialized(net, cfg);
+      auto gpu = Engine::deserialize(bytes.data(), bytes.size());
+      auto x = cnn_input(3);
+      Outputs want = run_engine(*cpu, cpu_backend(), x), got = run_engine(*gpu, *be, x);
+      EXPECT_LE(rel_l2(got.prob, want.prob), fp16 ? 1e-2 : 1e-5);
+    }
+}
+
 TEST(CudaBackend, HalfPrecisionNetworkIsClose) {
   T2T_REQUIRE_GPU(be);
   Network net;

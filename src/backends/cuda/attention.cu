@@ -872,8 +872,11 @@ class AttentionKernel : public Kernel {
       mma_smem_ = mma_smem_bytes(mma_warps_, P_);
     }
     split_ = 0;
-    if (mma_ok_ && g_.sk > kKeys && (tactic_ == kTacticSplit + 2 || tactic_ == kTacticSplit + 4))
-      split_ = split_fits(static_cast<int>(tactic_ - kTacticSplit)) ? static_cast<int>(tactic_ - kTacticSplit) : 0;
+    // Asked here, where the engine's device is current (tactics() may be called from any device).
+    split_fits_[0] = mma_ok_ && g_.sk > kKeys && split_fits(2);
+    split_fits_[1] = mma_ok_ && g_.sk > kKeys && split_fits(4);
+    if (tactic_ == kTacticSplit + 2 && split_fits_[0]) split_ = 2;
+    if (tactic_ == kTacticSplit + 4 && split_fits_[1]) split_ = 4;
     ran_mma_ = use_mma_;
     ran_split_ = split_ > 0;
     // The limit is a property of the function, shared by every layer that launches it: always the largest
@@ -968,9 +971,8 @@ class AttentionKernel : public Kernel {
     std::vector<int64_t> t = {default_mma_warps_};
     for (int w = max_warps_; w >= 1; --w)
       if (w != default_mma_warps_) t.push_back(w);
-    if (g_.sk > kKeys)
-      for (int sw : {2, 4})
-        if (split_fits(sw)) t.push_back(kTacticSplit + sw);
+    if (split_fits_[0]) t.push_back(kTacticSplit + 2);
+    if (split_fits_[1]) t.push_back(kTacticSplit + 4);
     t.push_back(kTacticWmma);
     return t;
   }
@@ -979,7 +981,8 @@ class AttentionKernel : public Kernel {
     if (dtype_ == DataType::kFLOAT) return "";
     // The problem as the kernels see it: sizes, mask kind and every stride (layout, broadcasts).
     const AttentionGeometry& g = g_;
-    std::string k = std::string("attention ") + dtype_name(dtype_) + " b";
+    // "v2": the tactics include the split-keys kernel; entries timed before it was there are not reused.
+    std::string k = std::string("attention v2 ") + dtype_name(dtype_) + " b";
     for (int j = 0; j < g.batch_rank; ++j) k += (j ? "x" : "") + std::to_string(g.batch[j]);
     k += " sq" + std::to_string(g.sq) + " sk" + std::to_string(g.sk) + " d" + std::to_string(g.d) + " dv" +
          std::to_string(g.dv);
@@ -1034,6 +1037,7 @@ class AttentionKernel : public Kernel {
   bool use_mma_ = false;  // ... and the tactic picks it
   bool ran_mma_ = false;  // the kernel of the last run (the alignment of the pointers decides at run time)
   int split_ = 0;           // warps per 16 queries of the split-keys kernel the tactic picks (0: not it)
+  bool split_fits_[2] = {false, false};  // the split-keys kernel with 2 / 4 warps can run these shapes here
   bool ran_split_ = false;  // the last run used it
   int default_mma_warps_ = 4, mma_warps_ = 4, mma_smem_ = 0;
   int64_t tactic_ = -1;

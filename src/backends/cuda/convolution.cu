@@ -11,8 +11,8 @@
 namespace torch2trt::gpu {
 namespace {
 
-// Scratch a convolution algorithm may use. The context's workspace limit is not visible to kernels, so
-// algorithms needing more than this are skipped (the default limit, max_workspace_size, is 1 GiB).
+// Scratch a convolution algorithm may use, or less where the engine's limit (max_workspace_size) is lower:
+// algorithms needing more are skipped.
 constexpr size_t kMaxAlgoWorkspace = size_t(256) << 20;
 
 size_t align256(size_t n) { return (n + 255) & ~size_t(255); }
@@ -321,7 +321,8 @@ bool fits_int(const ConvolutionGeometry& g) {
 }
 
 // Builds the plan; returns false (the direct kernel then runs) when cuDNN cannot take the geometry.
-bool plan_cudnn(const ConvolutionGeometry& g, bool transposed, DataType dt, bool nhwc, int64_t forced, CudnnPlan* p) {
+bool plan_cudnn(const ConvolutionGeometry& g, bool transposed, DataType dt, bool nhwc, int64_t forced, size_t limit,
+                CudnnPlan* p) {
   if (!fits_int(g)) return false;
   p->nhwc = nhwc;
   const int nsp = g.nsp;
@@ -389,6 +390,8 @@ bool plan_cudnn(const ConvolutionGeometry& g, bool transposed, DataType dt, bool
     // float32 must not use TF32 tensor cores; the half types want them.
     cudnnMathType_t math = dt == DataType::kFLOAT ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
     T2T_CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv.d, math));
+    // The staging buffer (explicit padding) shares the engine's workspace limit with the algorithm.
+    const size_t algo_limit = std::min(kMaxAlgoWorkspace, limit > p->stage_bytes ? limit - p->stage_bytes : 0);
     cudnnHandle_t h = cudnn_handle(nullptr);
     int count = 0;
     if (!transposed) {
@@ -404,7 +407,7 @@ bool plan_cudnn(const ConvolutionGeometry& g, bool transposed, DataType dt, bool
       };
       std::vector<Viable> viable;
       for (int i = 0; i < count; ++i) {
-        if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > kMaxAlgoWorkspace) continue;
+        if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > algo_limit) continue;
         if (dt == DataType::kFLOAT && perf[i].mathType != CUDNN_FMA_MATH && perf[i].mathType != CUDNN_DEFAULT_MATH) continue;
         bool seen = false;
         for (auto& v : viable) seen = seen || v.algo == perf[i].algo;
@@ -432,7 +435,7 @@ bool plan_cudnn(const ConvolutionGeometry& g, bool transposed, DataType dt, bool
       T2T_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p->w.d, p->x.d, p->conv.d, p->y.d,
                                                                   CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count, perf));
       for (int i = 0; i < count; ++i) {
-        if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > kMaxAlgoWorkspace) continue;
+        if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > algo_limit) continue;
         if (dt == DataType::kFLOAT && perf[i].mathType != CUDNN_FMA_MATH && perf[i].mathType != CUDNN_DEFAULT_MATH) continue;
         // DEFAULT_MATH lets cuDNN use TF32 for float32 on Ampere and later: pin FMA math for float32.
         T2T_CUDNN_CHECK(cudnnSetConvolutionMathType(p->conv.d, dt == DataType::kFLOAT ? CUDNN_FMA_MATH : perf[i].mathType));
@@ -490,11 +493,11 @@ class ConvKernel : public Kernel {
       pad_c_ = (g_.in_channels + 7) / 8 * 8;
       gp.in_channels = pad_c_;
     }
-    use_cudnn_ = plan_cudnn(gp, transposed_, dt_, cl_, algo, plan_.get());
+    use_cudnn_ = plan_cudnn(gp, transposed_, dt_, cl_, algo, ws_limit_, plan_.get());
     if (!use_cudnn_ && pad_c_) {  // no padded plan: the unpadded channels-last plan (or the direct kernel)
       pad_c_ = 0;
       plan_ = std::make_unique<CudnnPlan>();
-      use_cudnn_ = plan_cudnn(g_, transposed_, dt_, cl_, algo, plan_.get());
+      use_cudnn_ = plan_cudnn(g_, transposed_, dt_, cl_, algo, ws_limit_, plan_.get());
       w_nhwc_.reset();
     }
     // The other variant's algorithms, for tactics().
@@ -503,7 +506,7 @@ class ConvKernel : public Kernel {
       ConvolutionGeometry go = g_;
       if (!pad_c_) go.in_channels = (g_.in_channels + 7) / 8 * 8;
       CudnnPlan other;
-      if (plan_cudnn(go, transposed_, dt_, cl_, -1, &other))
+      if (plan_cudnn(go, transposed_, dt_, cl_, -1, ws_limit_, &other))
         for (int64_t t : other.tactics) other_tactics_.push_back(pad_c_ ? (t | kUnpadded) : t);
     }
     pad_bytes_ = 0;
@@ -518,6 +521,7 @@ class ConvKernel : public Kernel {
     if (depthwise_) use_cudnn_ = false, fused_ = false;   // the plan only lists cuDNN's tactics
 #endif
   }
+  void set_workspace_limit(size_t bytes) override { ws_limit_ = bytes; }
   size_t workspace_size() const override {
 #ifdef T2T_WITH_CUDNN
     if (use_cudnn_) return plan_->algo_bytes + plan_->stage_bytes + pad_bytes_;
@@ -783,6 +787,7 @@ class ConvKernel : public Kernel {
   DeviceBuffer w_taps_;  // depthwise filters as (taps, C) floats
   int64_t pad_c_ = 0;          // channels-last input padded to this many channels (0: not padded)
   int64_t tactic_ = -1;        // the cuDNN forward algorithm the builder chose (-1: cuDNN's heuristic)
+  size_t ws_limit_ = SIZE_MAX; // the engine's workspace limit (set_workspace_limit)
   static constexpr int64_t kOwnDepthwise = int64_t(1) << 20;  // tactic id of depthwise_nhwc
   // Tactic bit: a convolution that could run on a channel-padded copy runs unpadded (pad_ok_).
   static constexpr int64_t kUnpadded = int64_t(1) << 21;

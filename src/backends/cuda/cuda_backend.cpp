@@ -43,6 +43,7 @@ class OnDevice : public Kernel {
     inner_->reshape(in, out);
   }
   size_t workspace_size() const override { return inner_->workspace_size(); }
+  void set_workspace_limit(size_t bytes) override { inner_->set_workspace_limit(bytes); }
   void run(const KernelArgs& a) override {
     DeviceGuard g(device_);
     inner_->run(a);

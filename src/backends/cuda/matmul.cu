@@ -15,7 +15,7 @@
 namespace torch2trt::gpu {
 namespace {
 
-// Scratch offered to cuBLASLt (NVIDIA recommends 32 MiB on Hopper).
+// Scratch offered to cuBLASLt (NVIDIA recommends 32 MiB on Hopper), or the engine's limit when lower.
 constexpr size_t kLtWorkspace = size_t(32) << 20;
 
 cudaDataType_t lt_type(DataType t) {
@@ -94,6 +94,7 @@ class MatmulKernel : public Kernel {
     name_ = base_name_;
   }
   void reshape(const std::vector<TensorDesc>& in, const std::vector<TensorDesc>&) override {
+    aligned_ok_ = ran_split_ = false, split_ = 0, aligned_tactics_.clear();  // nothing of earlier shapes survives
     g_ = layer_.geometry(in[0].dims, in[1].dims);
     const int64_t m = g_.m, n = g_.n, k = g_.k;
     const int64_t size_a = m * k, size_b = k * n, size_c = m * n;
@@ -177,10 +178,12 @@ class MatmulKernel : public Kernel {
     post_act_ = layer_.p.has_activation && epilogue_ != CUBLASLT_EPILOGUE_RELU &&
                 epilogue_ != CUBLASLT_EPILOGUE_RELU_BIAS && epilogue_ != CUBLASLT_EPILOGUE_GELU &&
                 epilogue_ != CUBLASLT_EPILOGUE_GELU_BIAS;
-    name_ = base_name_ + (split_ > 1 && aligned_ok_ ? "+splitk" + std::to_string(split_) : "") +
-            (post_bias_ || post_act_ ? "+epilogue_kernel" : "");
+    name_ = base_name_ + (post_bias_ || post_act_ ? "+epilogue_kernel" : "");
+    split_name_ = base_name_ + "+splitk" + std::to_string(split_) + (post_bias_ || post_act_ ? "+epilogue_kernel" : "");
+    ran_split_ = split_ > 1 && aligned_ok_;  // until a run says otherwise: what aligned operands run
   }
-  size_t workspace_size() const override { return k_zero_ ? 0 : kLtWorkspace; }
+  size_t workspace_size() const override { return k_zero_ ? 0 : ws_; }
+  void set_workspace_limit(size_t bytes) override { ws_ = std::min(kLtWorkspace, bytes); }
   void run(const KernelArgs& a) override {
     cudaStream_t s = stream_of(a);
     const size_t es = dtype_size(dt_);
@@ -211,18 +214,20 @@ class MatmulKernel : public Kernel {
       bool aligned = aligned_ok_ && ((reinterpret_cast<uintptr_t>(pa) | reinterpret_cast<uintptr_t>(pb) |
                                       reinterpret_cast<uintptr_t>(pc) | reinterpret_cast<uintptr_t>(pd)) % 16 == 0);
       const cublasLtMatmulAlgo_t* algo = aligned ? &aligned_ : &unaligned_;
+      ran_split_ = aligned && split_ > 1;
       T2T_CUBLAS_CHECK(cublasLtMatmul(h, desc_->d, &one, pb, a_.d, pa, b_.d, beta, pc, c_.d, pd, c_.d, algo,
-                                      a.workspace, kLtWorkspace, s));
+                                      ws_ ? a.workspace : nullptr, ws_, s));
     }
     if (post_bias_ || post_act_) post_ops(C, nullptr, /*product=*/true, post_bias_, post_act_, total, s);
   }
-  const char* impl_name() const override { return name_.c_str(); }
+  const char* impl_name() const override { return ran_split_ ? split_name_.c_str() : name_.c_str(); }
   // Tactics: the cuBLASLt heuristic's top answers for 16-byte aligned operands, by rank (0: its choice),
   // each also with the reduction split where the algorithm allows (see pick).
   std::vector<int64_t> tactics() const override { return aligned_ok_ ? aligned_tactics_ : std::vector<int64_t>{}; }
   void set_tactic(int64_t id) override { tactic_ = id; }
   std::string tactic_key() const override {
-    return std::string("matmul ") + dtype_name(dt_) + " m" + std::to_string(rows_) + " n" + std::to_string(n_) +
+    // "v2": the tactics include split reductions; entries timed before they were there are not reused.
+    return std::string("matmul v2 ") + dtype_name(dt_) + " m" + std::to_string(rows_) + " n" + std::to_string(n_) +
            " k" + std::to_string(g_.k) + " b" + std::to_string(inner_batch_) + (g_.trans0 ? " tA" : "") +
            (g_.trans1 ? " tB" : "") + " ep" + std::to_string(static_cast<int>(epilogue_)) + (residual_ ? " z" : "");
   }
@@ -283,7 +288,7 @@ class MatmulKernel : public Kernel {
   // the heuristic's unsplit choice reading the weights with a few blocks.
   bool pick(uint32_t alignment, cublasLtMatmulAlgo_t* algo) {
     Preference pref;
-    size_t ws = kLtWorkspace;
+    size_t ws = ws_;
     T2T_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref.d, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof(ws)));
     for (auto attr : {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
                       CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES})
@@ -314,7 +319,7 @@ class MatmulKernel : public Kernel {
 
   // Sets `algo` to sum k in `parts` slices (partial products in float32, the compute type, reduced in the
   // workspace): true when the algorithm supports it for these operands within the workspace.
-  bool split_k(cublasLtMatmulAlgo_t* algo, uint32_t parts) {
+  bool split_k(cublasLtMatmulAlgo_t* algo, int32_t parts) {
     int32_t support = 0;
     uint32_t schemes = 0;
     size_t written = 0;
@@ -335,14 +340,14 @@ class MatmulKernel : public Kernel {
     cublasLtMatmulHeuristicResult_t check = {};
     return cublasLtMatmulAlgoCheck(cublaslt_handle(), desc_->d, a_.d, b_.d, c_.d, c_.d, algo, &check) ==
                CUBLAS_STATUS_SUCCESS &&
-           check.workspaceSize <= kLtWorkspace;
+           check.workspaceSize <= ws_;
   }
 
   // Tactic ids (stored in engine files and timing caches): the heuristic's rank + kTop * the index of
   // the split in kSplits (0: the algorithm as the heuristic gave it).
   static constexpr int kTop = 8;
   static constexpr int kSplitCount = 4;
-  static constexpr uint32_t kSplits[kSplitCount] = {1, 2, 4, 8};
+  static constexpr int32_t kSplits[kSplitCount] = {1, 2, 4, 8};
 
   MatrixMultiplyLayer layer_;
   DataType dt_;
@@ -353,6 +358,8 @@ class MatmulKernel : public Kernel {
   cublasLtEpilogue_t epilogue_ = CUBLASLT_EPILOGUE_DEFAULT;
   bool post_bias_ = false, post_act_ = false;  // left to matmul_epilogue after the GEMM
   std::string base_name_, name_;  // impl_name(): the epilogue's parts, "+epilogue_kernel" when one runs
+  std::string split_name_;        // ... with "+splitkN" when the split algorithm ran
+  bool ran_split_ = false;        // the last run (or, before one, aligned operands) used the split algorithm
   int64_t rows_ = 0;             // m, or batch * m when the batch is folded into the rows
   int64_t inner_batch_ = 1;      // cuBLASLt's batch count
   int64_t inner_stride_[3] = {}; // its strides for A, B, C (elements)
@@ -364,7 +371,8 @@ class MatmulKernel : public Kernel {
   cublasLtMatmulAlgo_t aligned_{}, unaligned_{};
   std::vector<int64_t> aligned_tactics_;  // what the heuristic offers for aligned operands (see pick)
   int64_t tactic_ = -1;      // the builder's choice among them (-1: the first)
-  uint32_t split_ = 0;       // k split in this many parts by the aligned algorithm (0: as the heuristic gave it)
+  int32_t split_ = 0;        // k split in this many parts by the aligned algorithm (0: as the heuristic gave it)
+  size_t ws_ = kLtWorkspace; // scratch cuBLASLt may use: kLtWorkspace or the engine's lower limit
   bool aligned_ok_ = false;
 };
 

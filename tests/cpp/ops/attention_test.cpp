@@ -267,10 +267,20 @@ std::vector<uint8_t> to_bytes(const HostTensor& t) {
 }
 
 // Compute capability major of CUDA device 0, from its description ("NAME sm_90 ...").
-int sm_major(Backend& be) {
+int sm_number(Backend& be) {
   const std::string d = be.device_description();
   const size_t at = d.find(" sm_");
-  return at == std::string::npos ? 0 : std::stoi(d.substr(at + 4)) / 10;
+  return at == std::string::npos ? 0 : std::stoi(d.substr(at + 4));
+}
+int sm_major(Backend& be) { return sm_number(be) / 10; }
+
+// Shared memory a block may opt in to, by compute capability (CUDA C++ Programming Guide, technical
+// specifications): 8.0 and 8.7 163 KB, 9.x and 10.x 227 KB, 8.6, 8.9 and 12.x 99 KB.
+int smem_optin_bytes(Backend& be) {
+  const int sm = sm_number(be);
+  if (sm == 80 || sm == 87) return 163 * 1024;
+  if (sm >= 90 && sm < 120) return 227 * 1024;
+  return 99 * 1024;
 }
 
 // The builder keeps the fastest CUDA tactic, so the harness cases check only that one. Here every tactic is
@@ -294,6 +304,13 @@ TEST(Attention, EveryCudaTacticMatchesTheReference) {
       {"interleaved_d40_dv24", DataType::kHALF, Dims{2, 50, 3, 40}, Dims{2, 50, 3, 40}, Dims{2, 50, 3, 24}, {}, {},
        params(0.16, false, true)},
       {"gqa_d32", DataType::kHALF, Dims{2, 4, 40, 32}, Dims{2, 1, 60, 32}, Dims{2, 1, 60, 32}, {}, {}, params(0.18)},
+      // Five key tiles: rounds of 2 (or 4) tiles ending with a partial one in the split-keys kernel.
+      {"sk300_float_mask", DataType::kHALF, Dims{1, 2, 40, 64}, Dims{1, 2, 300, 64}, Dims{1, 2, 300, 64},
+       Dims{1, 1, 40, 300}, {}, params(0.125)},
+      {"interleaved_sk130", DataType::kBF16, Dims{1, 70, 2, 64}, Dims{1, 130, 2, 64}, Dims{1, 130, 2, 64}, {}, {},
+       params(0.125, false, true)},
+      {"gqa_sk200_causal", DataType::kHALF, Dims{1, 4, 200, 32}, Dims{1, 1, 200, 32}, Dims{1, 1, 200, 32}, {}, {},
+       params(0.18, true)},
       {"bool_mask_empty_rows_zero", DataType::kHALF, Dims{1, 2, 40, 32}, Dims{1, 2, 70, 32}, Dims{1, 2, 70, 32},
        Dims{1, 1, 40, 70}, DataType::kBOOL, params(0.2, false, false, true)},
   };
@@ -346,8 +363,13 @@ TEST(Attention, EveryCudaTacticMatchesTheReference) {
       for (auto& info : ctx->layer_info())
         if (info.kind == layer_kind_name(LayerKind::kAttention)) impl = info.impl;
       std::string expect = mma && tactic != 0 ? "cuda_attention_mma" : "cuda_attention_wmma";
-      if (mma && (tactic == 18 || tactic == 20) && c.k.d[c.p.heads_interleaved ? c.k.nb_dims - 3 : c.k.nb_dims - 2] > 64)
-        expect += tactic == 18 ? "_split2" : "_split4";
+      const int64_t sk = c.k.d[c.p.heads_interleaved ? c.k.nb_dims - 3 : c.k.nb_dims - 2];
+      const int64_t head = std::max(c.q.d[c.q.nb_dims - 1], c.v.d[c.v.nb_dims - 1]);
+      const int64_t P = head <= 32 ? 32 : head <= 64 ? 64 : 128;
+      const int split = tactic == 18 ? 2 : tactic == 20 ? 4 : 0;
+      // 16 queries, `split` K tiles and `split` V tiles of 64 rows, rows of P + 8 halves.
+      if (mma && split && sk > 64 && (16 + 2 * split * 64) * (P + 8) * 2 <= smem_optin_bytes(*be))
+        expect += "_split" + std::to_string(split);
       EXPECT_EQ(impl, expect);
       std::vector<uint8_t> b(out_bytes);
       be->download(b.data(), out, out_bytes);

@@ -377,6 +377,8 @@ TEST(Convolution, ChannelsLastDepthwiseOwnKernel) {
       {"2d_depthwise_c24_stride2", 1, 24, 24, 24, {11, 10}, {3, 3}, {2, 2}, {}, {1, 1}, {1, 1}},
       {"2d_depthwise_c8_5x5_stride2", 2, 8, 8, 8, {12, 13}, {5, 5}, {2, 2}, {}, {2, 2}, {2, 2}},
       {"2d_depthwise_c6", 1, 6, 6, 6, {7, 6}, {3, 3}, {}, {}, {1, 1}, {1, 1}},
+      // An odd channel count: the last pair holds one channel.
+      {"2d_depthwise_c7", 2, 7, 7, 7, {6, 5}, {3, 3}, {}, {}, {1, 1}, {1, 1}},
   };
   for (DataType dt : {DataType::kHALF, DataType::kFLOAT, DataType::kBF16})
     for (const ConvSpec& s : specs)
