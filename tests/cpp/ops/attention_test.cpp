@@ -286,7 +286,8 @@ int smem_optin_bytes(Backend& be) {
 // The builder keeps the fastest CUDA tactic, so the harness cases check only that one. Here every tactic is
 // forced on the built engine: 0 the WMMA kernel, 1-4 the mma kernel with that many warps per block, 18 and
 // 20 the split-keys kernel with 2 and 4 warps per 16 queries (where there is more than one 64-key tile: else
-// the mma kernel), -1 the kernel's own choice and 99 an id it cannot run (its own choice again).
+// the mma kernel), -1 the kernel's own choice and 99 an id it cannot run (its own choice again). float32:
+// 1 the register-tiled kernel, any other id attention_f32.
 TEST(Attention, EveryCudaTacticMatchesTheReference) {
   std::string why;
   Backend* be = cuda_backend(0, &why);
@@ -311,6 +312,13 @@ TEST(Attention, EveryCudaTacticMatchesTheReference) {
        params(0.125, false, true)},
       {"gqa_sk200_causal", DataType::kHALF, Dims{1, 4, 200, 32}, Dims{1, 1, 200, 32}, Dims{1, 1, 200, 32}, {}, {},
        params(0.18, true)},
+      // float32: attention_f32 (tactics other than 1) and attention_f32_tiled (1).
+      {"f32_vit_ragged197", DataType::kFLOAT, Dims{1, 3, 197, 64}, Dims{1, 3, 197, 64}, Dims{1, 3, 197, 64}, {}, {},
+       params(0.125)},
+      {"f32_causal_mask_d128_dv40", DataType::kFLOAT, Dims{2, 2, 37, 128}, Dims{2, 2, 70, 128}, Dims{2, 2, 70, 40},
+       Dims{2, 1, 37, 70}, {}, params(0.09, true)},
+      {"f32_interleaved_d20", DataType::kFLOAT, Dims{2, 33, 3, 20}, Dims{2, 45, 3, 20}, Dims{2, 45, 3, 20}, {}, {},
+       params(0.2, false, true)},
       {"bool_mask_empty_rows_zero", DataType::kHALF, Dims{1, 2, 40, 32}, Dims{1, 2, 70, 32}, Dims{1, 2, 70, 32},
        Dims{1, 1, 40, 70}, DataType::kBOOL, params(0.2, false, false, true)},
   };
@@ -362,13 +370,16 @@ TEST(Attention, EveryCudaTacticMatchesTheReference) {
       std::string impl;
       for (auto& info : ctx->layer_info())
         if (info.kind == layer_kind_name(LayerKind::kAttention)) impl = info.impl;
-      std::string expect = mma && tactic != 0 ? "cuda_attention_mma" : "cuda_attention_wmma";
+      std::string expect = c.dt == DataType::kFLOAT ? (tactic == 1 ? "cuda_attention_f32_tiled" : "cuda_attention_f32")
+                           : mma && tactic != 0                ? "cuda_attention_mma"
+                                                               : "cuda_attention_wmma";
       const int64_t sk = c.k.d[c.p.heads_interleaved ? c.k.nb_dims - 3 : c.k.nb_dims - 2];
       const int64_t head = std::max(c.q.d[c.q.nb_dims - 1], c.v.d[c.v.nb_dims - 1]);
       const int64_t P = head <= 32 ? 32 : head <= 64 ? 64 : 128;
       const int split = tactic == 18 ? 2 : tactic == 20 ? 4 : 0;
       // 16 queries, `split` K tiles and `split` V tiles of 64 rows, rows of P + 8 halves.
-      if (mma && split && sk > 64 && (16 + 2 * split * 64) * (P + 8) * 2 <= smem_optin_bytes(*be))
+      if (c.dt != DataType::kFLOAT && mma && split && sk > 64 &&
+          (16 + 2 * split * 64) * (P + 8) * 2 <= smem_optin_bytes(*be))
         expect += "_split" + std::to_string(split);
       EXPECT_EQ(impl, expect);
       std::vector<uint8_t> b(out_bytes);
@@ -385,7 +396,7 @@ TEST(Attention, EveryCudaTacticMatchesTheReference) {
         num += (g - w) * (g - w), den += w * w;
       }
       EXPECT_EQ(nan_mismatch, 0);
-      EXPECT_LE(std::sqrt(num / std::max(den, 1e-30)), 1e-2);
+      EXPECT_LE(std::sqrt(num / std::max(den, 1e-30)), c.dt == DataType::kFLOAT ? 1e-5 : 1e-2);
     }
     for (void* p : bufs) be->release(p);
     be->release(out);
