@@ -716,6 +716,86 @@ constexpr int kF32RowsPerWarp = 4;
 constexpr int kF32Rows = kF32Warps * kF32RowsPerWarp;  // queries per block
 constexpr int kF32Keys = 32;                          // keys per tile: one per lane
 
+// Steps the float32 kernels share. The block's batch entry and first query: one block per (batch index,
+// tile of kF32Rows queries); off receives the operands' batch offsets.
+__device__ __forceinline__ int f32_block(const Params& a, int64_t (&off)[5]) {
+  const int tiles = (a.sq + kF32Rows - 1) / kF32Rows;
+  batch_offsets(a, blockIdx.x / tiles, off);
+  return static_cast<int>(blockIdx.x % tiles) * kF32Rows;
+}
+
+// The block's queries into sQ, zero past Sq and past D.
+template <int P>
+__device__ __forceinline__ void f32_load_queries(float (*sQ)[P], const float* Q, const Params& a, int q0) {
+  for (int idx = threadIdx.x; idx < kF32Rows * P; idx += blockDim.x) {
+    int rr = idx / P, c = idx % P;
+    sQ[rr][c] = q0 + rr < a.sq && c < a.d ? Q[static_cast<int64_t>(q0 + rr) * a.row[kQ] + c] : 0.f;
+  }
+}
+
+// Keys kt .. kt + kF32Keys - 1 and their values into shared memory, zero past Sk and past D (Dv): K by rows
+// (pitch P + 1) or transposed (pitch kF32Keys + 1); V by rows.
+template <int P, bool Transposed>
+__device__ __forceinline__ void f32_load_kv(float* sK, float (*sV)[P], const float* K, const float* V,
+                                            const Params& a, int kt) {
+  for (int idx = threadIdx.x; idx < kF32Keys * P; idx += blockDim.x) {
+    const int j = idx / P, c = idx % P;
+    const bool in = kt + j < a.sk;
+    const float k = in && c < a.d ? K[static_cast<int64_t>(kt + j) * a.row[kK] + c] : 0.f;
+    if constexpr (Transposed)
+      sK[c * (kF32Keys + 1) + j] = k;
+    else
+      sK[j * (P + 1) + c] = k;
+    sV[j][c] = in && c < a.dv ? V[static_cast<int64_t>(kt + j) * a.row[kV] + c] : 0.f;
+  }
+}
+
+// Each of a warp's rows before the first key: max -inf, sum 0, outputs 0.
+template <int kCols>
+__device__ __forceinline__ void f32_init_rows(float (&m)[kF32RowsPerWarp], float (&l)[kF32RowsPerWarp],
+                                              float (&acc)[kF32RowsPerWarp][kCols]) {
+#pragma unroll
+  for (int rr = 0; rr < kF32RowsPerWarp; ++rr) {
+    m[rr] = -INFINITY, l[rr] = 0.f;
+#pragma unroll
+    for (int u = 0; u < kCols; ++u) acc[rr][u] = 0.f;
+  }
+}
+
+// One query row's online-softmax step over a key tile, the warp holding one score per lane (s, -inf where
+// masked): updates the row's max m and sum l, rescales its accumulators, returns this lane's weight.
+template <int kCols>
+__device__ __forceinline__ float f32_softmax_step(float s, float& m, float& l, float (&acc)[kCols]) {
+  float mt = s;
+  for (int w = 16; w > 0; w >>= 1) mt = max_nan(mt, __shfl_xor_sync(0xffffffffu, mt, w));
+  const float m_new = max_nan(m, mt);
+  const float base = m_new == -INFINITY ? 0.f : m_new;
+  const float alpha = expf(m - base);
+  const float p = expf(s - base);
+  float sum = p;
+  for (int w = 16; w > 0; w >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, w);
+  l = l * alpha + sum;
+  m = m_new;
+#pragma unroll
+  for (int u = 0; u < kCols; ++u) acc[u] *= alpha;
+  return p;
+}
+
+// Query row i's output (lane c: columns c, c + 32, ...), normalized by its sum; nothing for a row past Sq.
+template <int kCols>
+__device__ __forceinline__ void f32_store_row(const Params& a, float* O, int i, float m, float l,
+                                              const float (&acc)[kCols]) {
+  if (i >= a.sq) return;
+  const int lane = threadIdx.x % 32;
+  const bool zero = a.sk == 0 || (a.zero_empty && m == -INFINITY);
+  const float inv = 1.f / l;
+#pragma unroll
+  for (int u = 0; u < kCols; ++u) {
+    const int c = lane + 32 * u;
+    if (c < a.dv) O[static_cast<int64_t>(i) * a.row[kO] + c] = zero ? 0.f : acc[u] * inv;
+  }
+}
+
 // Grid: one block per (batch index, tile of 16 queries); warp w owns queries q0 + 4w .. +3. Lane j scores
 // key kt + j; for the output, lane c owns columns c, c + 32, ...
 template <int P>
@@ -725,34 +805,17 @@ __global__ void __launch_bounds__(kF32Warps * 32) attention_f32(Params a) {
   __shared__ float sV[kF32Keys][P];
   constexpr int kCols = P / 32;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int tiles = (a.sq + kF32Rows - 1) / kF32Rows;
-  const int64_t b = blockIdx.x / tiles;
-  const int q0 = static_cast<int>(blockIdx.x % tiles) * kF32Rows;
   int64_t off[5];
-  batch_offsets(a, b, off);
-  const float* Q = static_cast<const float*>(a.q) + off[kQ];
+  const int q0 = f32_block(a, off);
   const float* K = static_cast<const float*>(a.k) + off[kK];
   const float* V = static_cast<const float*>(a.v) + off[kV];
-  for (int idx = threadIdx.x; idx < kF32Rows * P; idx += blockDim.x) {
-    int rr = idx / P, c = idx % P;
-    sQ[rr][c] = q0 + rr < a.sq && c < a.d ? Q[static_cast<int64_t>(q0 + rr) * a.row[kQ] + c] : 0.f;
-  }
+  f32_load_queries<P>(sQ, static_cast<const float*>(a.q) + off[kQ], a, q0);
   float m[kF32RowsPerWarp], l[kF32RowsPerWarp], acc[kF32RowsPerWarp][kCols];
-#pragma unroll
-  for (int rr = 0; rr < kF32RowsPerWarp; ++rr) {
-    m[rr] = -INFINITY, l[rr] = 0.f;
-#pragma unroll
-    for (int u = 0; u < kCols; ++u) acc[rr][u] = 0.f;
-  }
+  f32_init_rows<kCols>(m, l, acc);
   const int kv_end = a.causal ? min(a.sk, q0 + kF32Rows) : a.sk;
   for (int kt = 0; kt < kv_end; kt += kF32Keys) {
     __syncthreads();
-    for (int idx = threadIdx.x; idx < kF32Keys * P; idx += blockDim.x) {
-      int j = idx / P, c = idx % P;
-      bool in = kt + j < a.sk;
-      sK[j][c] = in && c < a.d ? K[static_cast<int64_t>(kt + j) * a.row[kK] + c] : 0.f;
-      sV[j][c] = in && c < a.dv ? V[static_cast<int64_t>(kt + j) * a.row[kV] + c] : 0.f;
-    }
+    f32_load_kv<P, false>(&sK[0][0], sV, K, V, a, kt);
     __syncthreads();
 #pragma unroll
     for (int rr = 0; rr < kF32RowsPerWarp; ++rr) {
@@ -766,18 +829,7 @@ __global__ void __launch_bounds__(kF32Warps * 32) attention_f32(Params a) {
         s = dot * a.scale;
         if (a.has_mask) s = apply_mask<float>(a, off[kM] + static_cast<int64_t>(i) * a.row[kM], j, 1.f, s);
       }
-      float mt = s;
-      for (int w = 16; w > 0; w >>= 1) mt = max_nan(mt, __shfl_xor_sync(0xffffffffu, mt, w));
-      const float m_new = max_nan(m[rr], mt);
-      const float base = m_new == -INFINITY ? 0.f : m_new;
-      const float alpha = expf(m[rr] - base);
-      const float p = expf(s - base);
-      float sum = p;
-      for (int w = 16; w > 0; w >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, w);
-      l[rr] = l[rr] * alpha + sum;
-      m[rr] = m_new;
-#pragma unroll
-      for (int u = 0; u < kCols; ++u) acc[rr][u] *= alpha;
+      const float p = f32_softmax_step<kCols>(s, m[rr], l[rr], acc[rr]);
       for (int jj = 0; jj < kF32Keys; ++jj) {
         const float pj = __shfl_sync(0xffffffffu, p, jj);
 #pragma unroll
@@ -787,17 +839,8 @@ __global__ void __launch_bounds__(kF32Warps * 32) attention_f32(Params a) {
   }
   float* O = static_cast<float*>(a.out) + off[kO];
 #pragma unroll
-  for (int rr = 0; rr < kF32RowsPerWarp; ++rr) {
-    const int i = q0 + warp * kF32RowsPerWarp + rr;
-    if (i >= a.sq) continue;
-    const bool zero = a.sk == 0 || (a.zero_empty && m[rr] == -INFINITY);
-    const float inv = 1.f / l[rr];
-#pragma unroll
-    for (int u = 0; u < kCols; ++u) {
-      const int c = lane + 32 * u;
-      if (c < a.dv) O[static_cast<int64_t>(i) * a.row[kO] + c] = zero ? 0.f : acc[rr][u] * inv;
-    }
-  }
+  for (int rr = 0; rr < kF32RowsPerWarp; ++rr)
+    f32_store_row<kCols>(a, O, q0 + warp * kF32RowsPerWarp + rr, m[rr], l[rr], acc[rr]);
 }
 
 // The same computation as attention_f32, register-tiled: each lane scores its key against the warp's four
@@ -814,25 +857,13 @@ __global__ void __launch_bounds__(kF32Warps * 32) attention_f32_tiled(Params a) 
   constexpr int kCols = P / 32;
   constexpr int R = kF32RowsPerWarp;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int tiles = (a.sq + kF32Rows - 1) / kF32Rows;
-  const int64_t b = blockIdx.x / tiles;
-  const int q0 = static_cast<int>(blockIdx.x % tiles) * kF32Rows;
   int64_t off[5];
-  batch_offsets(a, b, off);
-  const float* Q = static_cast<const float*>(a.q) + off[kQ];
+  const int q0 = f32_block(a, off);
   const float* K = static_cast<const float*>(a.k) + off[kK];
   const float* V = static_cast<const float*>(a.v) + off[kV];
-  for (int idx = threadIdx.x; idx < kF32Rows * P; idx += blockDim.x) {
-    int rr = idx / P, c = idx % P;
-    sQ[rr][c] = q0 + rr < a.sq && c < a.d ? Q[static_cast<int64_t>(q0 + rr) * a.row[kQ] + c] : 0.f;
-  }
+  f32_load_queries<P>(sQ, static_cast<const float*>(a.q) + off[kQ], a, q0);
   float m[R], l[R], acc[R][kCols];
-#pragma unroll
-  for (int rr = 0; rr < R; ++rr) {
-    m[rr] = -INFINITY, l[rr] = 0.f;
-#pragma unroll
-    for (int u = 0; u < kCols; ++u) acc[rr][u] = 0.f;
-  }
+  f32_init_rows<kCols>(m, l, acc);
   const int r0 = warp * R;  // the warp's first row in the block
   int64_t mrow[R];
 #pragma unroll
@@ -840,12 +871,7 @@ __global__ void __launch_bounds__(kF32Warps * 32) attention_f32_tiled(Params a) 
   const int kv_end = a.causal ? min(a.sk, q0 + kF32Rows) : a.sk;
   for (int kt = 0; kt < kv_end; kt += kF32Keys) {
     __syncthreads();
-    for (int idx = threadIdx.x; idx < kF32Keys * P; idx += blockDim.x) {
-      int j = idx / P, c = idx % P;
-      bool in = kt + j < a.sk;
-      sKT[c][j] = in && c < a.d ? K[static_cast<int64_t>(kt + j) * a.row[kK] + c] : 0.f;
-      sV[j][c] = in && c < a.dv ? V[static_cast<int64_t>(kt + j) * a.row[kV] + c] : 0.f;
-    }
+    f32_load_kv<P, true>(&sKT[0][0], sV, K, V, a, kt);
     __syncthreads();
     // Scores of key kt + lane against the warp's rows; columns past D are zero in sQ and sKT, and
     // fmaf(0, 0, x) is x, so the sums equal attention_f32's over c < D.
@@ -873,19 +899,7 @@ __global__ void __launch_bounds__(kF32Warps * 32) attention_f32_tiled(Params a) 
         s = dot[rr] * a.scale;
         if (a.has_mask) s = apply_mask<float>(a, mrow[rr], j, 1.f, s);
       }
-      float mt = s;
-      for (int w = 16; w > 0; w >>= 1) mt = max_nan(mt, __shfl_xor_sync(0xffffffffu, mt, w));
-      const float m_new = max_nan(m[rr], mt);
-      const float base = m_new == -INFINITY ? 0.f : m_new;
-      const float alpha = expf(m[rr] - base);
-      const float p = expf(s - base);
-      float sum = p;
-      for (int w = 16; w > 0; w >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, w);
-      l[rr] = l[rr] * alpha + sum;
-      m[rr] = m_new;
-#pragma unroll
-      for (int u = 0; u < kCols; ++u) acc[rr][u] *= alpha;
-      sP[warp][rr][lane] = p;
+      sP[warp][rr][lane] = f32_softmax_step<kCols>(s, m[rr], l[rr], acc[rr]);
     }
     __syncwarp();
 #pragma unroll 2
@@ -910,17 +924,7 @@ __global__ void __launch_bounds__(kF32Warps * 32) attention_f32_tiled(Params a) 
   }
   float* O = static_cast<float*>(a.out) + off[kO];
 #pragma unroll
-  for (int rr = 0; rr < R; ++rr) {
-    const int i = q0 + r0 + rr;
-    if (i >= a.sq) continue;
-    const bool zero = a.sk == 0 || (a.zero_empty && m[rr] == -INFINITY);
-    const float inv = 1.f / l[rr];
-#pragma unroll
-    for (int u = 0; u < kCols; ++u) {
-      const int c = lane + 32 * u;
-      if (c < a.dv) O[static_cast<int64_t>(i) * a.row[kO] + c] = zero ? 0.f : acc[rr][u] * inv;
-    }
-  }
+  for (int rr = 0; rr < R; ++rr) f32_store_row<kCols>(a, O, q0 + r0 + rr, m[rr], l[rr], acc[rr]);
 }
 
 // ---------------------------------------------------------------------------------------------
