@@ -873,11 +873,12 @@ __global__ void __launch_bounds__(kF32Warps * 32) attention_f32_tiled(Params a) 
     __syncthreads();
     f32_load_kv<P, true>(&sKT[0][0], sV, K, V, a, kt);
     __syncthreads();
-    // Scores of key kt + lane against the warp's rows; columns past D are zero in sQ and sKT, and
-    // fmaf(0, 0, x) is x, so the sums equal attention_f32's over c < D.
+    // Scores of key kt + lane against the warp's rows, over D rounded up to 4 columns: those past D are zero
+    // in sQ and sKT and fmaf(0, 0, x) is x, so the sums equal attention_f32's over c < D.
     float dot[R] = {};
+    const int d4 = (a.d + 3) & ~3;
 #pragma unroll 4
-    for (int c = 0; c < P; c += 4) {
+    for (int c = 0; c < d4; c += 4) {
       const float k0 = sKT[c][lane], k1 = sKT[c + 1][lane], k2 = sKT[c + 2][lane], k3 = sKT[c + 3][lane];
 #pragma unroll
       for (int rr = 0; rr < R; ++rr) {
@@ -892,8 +893,8 @@ __global__ void __launch_bounds__(kF32Warps * 32) attention_f32_tiled(Params a) 
 #pragma unroll
     for (int rr = 0; rr < R; ++rr) {
       const int i = q0 + r0 + rr;
-      // A row past Sq, or one whose queries all precede the tile's keys (causal), sees only -inf here:
-      // its max, sum and output stay as they are, as when attention_f32 skips it.
+      // A row past Sq (never stored) sees only -inf here. attention_f32's other skip, causal rows before
+      // the tile's first key, cannot occur: kt <= q0 <= i for every tile below kv_end.
       float s = -INFINITY;
       if (i < a.sq && j < a.sk && (!a.causal || j <= i)) {
         s = dot[rr] * a.scale;
@@ -1171,8 +1172,8 @@ class AttentionKernel : public Kernel {
   bool use_mma_ = false;  // ... and the tactic picks it
   bool ran_mma_ = false;  // the kernel of the last run (the alignment of the pointers decides at run time)
   int split_ = 0;           // warps per 16 queries of the split-keys kernel the tactic picks (0: not it)
-  bool split_fits_[2] = {false, false};
-  bool f32_tiled_ = false;  // float32: the tactic picks attention_f32_tiled  // the split-keys kernel with 2 / 4 warps can run these shapes here
+  bool split_fits_[2] = {false, false};  // the split-keys kernel with 2 / 4 warps can run these shapes here
+  bool f32_tiled_ = false;               // float32: the tactic picks attention_f32_tiled
   bool ran_split_ = false;  // the last run used it
   int default_mma_warps_ = 4, mma_warps_ = 4, mma_smem_ = 0;
   int64_t tactic_ = -1;

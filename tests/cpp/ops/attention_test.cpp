@@ -319,10 +319,16 @@ TEST(Attention, EveryCudaTacticMatchesTheReference) {
        Dims{2, 1, 37, 70}, {}, params(0.09, true)},
       {"f32_interleaved_d20", DataType::kFLOAT, Dims{2, 33, 3, 20}, Dims{2, 45, 3, 20}, Dims{2, 45, 3, 20}, {}, {},
        params(0.2, false, true)},
+      // Rows with every key masked: zeros with zero_empty_rows, NaN without, in both float32 kernels too.
+      {"f32_bool_mask_empty_rows_zero", DataType::kFLOAT, Dims{1, 2, 40, 32}, Dims{1, 2, 70, 32},
+       Dims{1, 2, 70, 32}, Dims{1, 1, 40, 70}, DataType::kBOOL, params(0.2, false, false, true)},
+      {"f32_bool_mask_empty_rows_nan", DataType::kFLOAT, Dims{1, 2, 40, 32}, Dims{1, 2, 70, 32},
+       Dims{1, 2, 70, 32}, Dims{1, 1, 40, 70}, DataType::kBOOL, params(0.2)},
       {"bool_mask_empty_rows_zero", DataType::kHALF, Dims{1, 2, 40, 32}, Dims{1, 2, 70, 32}, Dims{1, 2, 70, 32},
        Dims{1, 1, 40, 70}, DataType::kBOOL, params(0.2, false, false, true)},
   };
-  cases.back().fixed = {{}, {}, {}, blocking_mask(40, 70, true, {0, 5, 70, 0, 64, 65})};
+  for (size_t i = cases.size() - 3; i < cases.size(); ++i)
+    cases[i].fixed = {{}, {}, {}, blocking_mask(40, 70, true, {0, 5, 70, 0, 64, 65})};
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name + " " + dtype_name(c.dt));
     std::vector<HostTensor> in;
