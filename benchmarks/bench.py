@@ -129,6 +129,7 @@ def _merge(files):
     rows = []
     for data in files:
         for r in data["rows"]:
+            r = dict(r, _measured=data.get("measured", "not recorded"))
             same = [q for q in rows if (q["model"], q["batch"], q["precision"]) == (r["model"], r["batch"], r["precision"])]
             if same:
                 for k, v in r.items():
@@ -140,9 +141,11 @@ def _merge(files):
 
 def _table(rows):
     modes = sorted({k[len("compile_"):-3] for r in rows for k in r if k.startswith("compile_") and k.endswith("_ms")})
+    # Rows of runs on different days or commits say which run they come from.
+    mixed = len({r["_measured"] for r in rows}) > 1
     lines = ["| model | batch | precision | eager ms | " + " | ".join(f"compile {m} ms" for m in modes)
-             + " | torch2trt ms | speed-up vs best | rel L2 | eager rel L2 |",
-             "|---|---|---|---|" + "---|" * len(modes) + "---|---|---|---|"]
+             + " | torch2trt ms | speed-up vs best | rel L2 | eager rel L2 |" + (" measured |" if mixed else ""),
+             "|---|---|---|---|" + "---|" * len(modes) + "---|---|---|---|" + ("---|" if mixed else "")]
     for r in rows:
         comp = [r.get(f"compile_{m}_ms", "not run") for m in modes]
         best = min([v for v in [r["eager_ms"]] + comp if isinstance(v, float)])
@@ -152,6 +155,8 @@ def _table(rows):
         cells += [f"{t:.3f}" if t else "failed: " + r.get("torch2trt_error", "")[:80].replace("|", "/"),
                   f"x{best / t:.2f}" if t else "-", f"{r['rel_l2_vs_fp32']:.2e}" if t else "-",
                   f"{r['eager_rel_l2_vs_fp32']:.2e}" if "eager_rel_l2_vs_fp32" in r else "-"]
+        if mixed:
+            cells.append(r["_measured"])
         lines.append("| " + " | ".join(cells) + " |")
     return lines, modes
 
@@ -195,6 +200,8 @@ def _measured():
     import subprocess
 
     here = os.path.dirname(os.path.abspath(__file__))
+    if os.environ.get("T2T_COMMIT"):  # named by the caller: a copy of the tree may carry a stale .git
+        return f"{datetime.date.today().isoformat()}, commit {os.environ['T2T_COMMIT']}"
     try:
         commit = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                                 timeout=10).stdout.strip()
@@ -203,8 +210,7 @@ def _measured():
         commit = (commit + ("+uncommitted changes" if dirty else "")) if commit else ""
     except (OSError, subprocess.SubprocessError):
         commit = ""
-    # A copy of the tree without its .git (a remote GPU machine): the caller may name the commit.
-    commit = commit or os.environ.get("T2T_COMMIT", "unknown commit")
+    commit = commit or "unknown commit"
     return f"{datetime.date.today().isoformat()}, commit {commit}"
 
 

@@ -11,7 +11,8 @@
 #
 # Logs and results go to $OUT (default build/gpu-logs): build.log, cpp_tests.log, operators.md (the support
 # table with its CUDA column), py_tests.log, bench.json. GoogleTest: installed, or its source tree in
-# $T2T_GTEST_SOURCE. The build reuses $T2T_GPU_BUILD when it exists (a second call rebuilds what changed).
+# $T2T_GTEST_SOURCE. Set T2T_COMMIT to the commit under test: bench.py records it with the results (a copied
+# tree's .git may be stale). The build reuses $T2T_GPU_BUILD when it exists (a second call rebuilds what changed).
 set -o pipefail
 cd "$(dirname "$0")/.."
 B=${T2T_GPU_BUILD:-/tmp/t2t-gpu}

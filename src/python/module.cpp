@@ -136,6 +136,11 @@ NB_MODULE(_C, m) {
   m.doc() = "torch2trt engine (network definition, builder, runtime) with TensorRT's Python names";
   m.attr("__version__") = kVersion;
   m.attr("ENGINE_FORMAT_VERSION") = kEngineFormatVersion;
+#ifdef T2T_WITH_ONEDNN
+  m.attr("WITH_ONEDNN") = true;  // the CPU backend's convolution, matrix multiply and pooling use oneDNN
+#else
+  m.attr("WITH_ONEDNN") = false;
+#endif
 
   auto base = nb::exception<Error>(m, "EngineError", PyExc_RuntimeError);
   nb::exception<InvalidArgument>(m, "InvalidArgumentError", PyExc_ValueError);

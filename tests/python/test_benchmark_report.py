@@ -36,7 +36,8 @@ def test_one_table_per_gpu_first_file_first(bench, tmp_path):
               "2026-12-07, commit abc")
     b = write(tmp_path / "b.json", "GPU B", [row("resnet18", 1, "fp32", 4.0, 8.0)])
     # Same GPU as a, same row: adds the max-autotune time, never replaces a's measurement.
-    c = write(tmp_path / "c.json", "GPU A", [row("resnet18", 1, "fp16", 9.0, 9.0, **{"compile_max-autotune_ms": 0.25})])
+    c = write(tmp_path / "c.json", "GPU A", [row("resnet18", 1, "fp16", 9.0, 9.0, **{"compile_max-autotune_ms": 0.25}),
+                                             row("resnet18", 32, "fp16", 3.0, 1.0)])
     md = tmp_path / "out.md"
     bench.report([a, b, c], str(md))
     text = md.read_text()
@@ -49,6 +50,9 @@ def test_one_table_per_gpu_first_file_first(bench, tmp_path):
     cells = [x.strip() for x in line[0].strip("|").split("|")]
     # modes sorted: max-autotune, reduce-overhead; best of eager/compile = 0.25 -> x0.50 against 0.5 ms
     assert cells[3:8] == ["2.000", "0.250", "1.000", "0.500", "x0.50"]
+    # A table holding rows of differently recorded runs says which run each row comes from.
+    assert cells[-1] == "2026-12-07, commit abc"
+    assert "| resnet18 | 32 | fp16 | 3.000 | - | - | 1.000 | x3.00 | 1.00e-03 | - | not recorded |" in section_a
     section_b = text[text.index("## GPU B"):]
     assert "| resnet18 | 1 | fp32 | 4.000 | 8.000 | x0.50 |" in section_b
     assert "GPU A" not in section_b
