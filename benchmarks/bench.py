@@ -7,6 +7,9 @@
 
 Every model uses random weights. Times are medians of CUDA-event-timed runs after warm-up (host
 clock on the CPU). Each torch2trt output is compared with the fp32 eager output (relative L2).
+Each row also records `torch2trt_engine_only_ms`, the engine call alone with its addresses bound once (no
+Python forward), so the host time of a call can be told from the engine's; `--torch2trt-first` times
+torch2trt before eager and torch.compile have run in the process.
 """
 
 import argparse
@@ -83,8 +86,35 @@ def rel_l2(a, b):
     return float((a - b).norm() / b.norm().clamp_min(1e-30))
 
 
-def bench_one(name, batch, precision, compile_modes, device, runs):
+def engine_only_ms(trt_model, x, device, runs):
+    """Waited time of the engine call alone (addresses bound once, no Python forward): with torch2trt_ms it
+    separates the host time of a call from the engine's."""
+    ctx = trt_model.context
+    outs = [torch.empty(shape, dtype=dt, device=device) for _, shape, dt in trt_model._outputs]
+    for (name, _, _), t in zip(trt_model._inputs + trt_model._outputs, [x] + outs):
+        ctx.set_tensor_address(name, t.data_ptr())
+    stream = torch.cuda.current_stream(device).cuda_stream if device.type == "cuda" else 0
+    return time_ms(lambda _: ctx.execute_async_v3(stream), x, device, runs=runs)
+
+
+def run_torch2trt(row, model32, x32, ref, precision, device, runs):
     from torch2trt import torch2trt
+
+    t0 = time.perf_counter()
+    try:
+        trt_model = torch2trt(model32, [x32], fp16_mode=precision == "fp16")
+        row["torch2trt_build_s"] = round(time.perf_counter() - t0, 1)
+        row["torch2trt_ms"] = time_ms(trt_model, x32, device, runs=runs)
+        with torch.no_grad():
+            row["rel_l2_vs_fp32"] = rel_l2(trt_model(x32).float(), ref)
+        if len(trt_model._inputs) == 1:
+            row["torch2trt_engine_only_ms"] = engine_only_ms(trt_model, x32, device, runs)
+    except Exception as e:
+        row["torch2trt_ms"] = None
+        row["torch2trt_error"] = f"{type(e).__name__}: {str(e)[:300]}"
+
+
+def bench_one(name, batch, precision, compile_modes, device, runs, torch2trt_first=False):
 
     dtype = torch.float16 if precision == "fp16" else torch.float32
     torch.manual_seed(0)
@@ -94,6 +124,9 @@ def bench_one(name, batch, precision, compile_modes, device, runs):
     model = copy.deepcopy(model32).to(dtype)  # Module.to is in place: keep the fp32 model for torch2trt
     x = x32 if x32.dtype == torch.long else x32.to(dtype)
     row = {"model": name, "batch": batch, "precision": precision, "device": str(device)}
+    if torch2trt_first:  # before eager and torch.compile have run in the process (an order experiment)
+        row["torch2trt_first"] = True
+        run_torch2trt(row, model32, x32, ref, precision, device, runs)
     row["eager_ms"] = time_ms(model, x, device, runs=runs)
     if precision != "fp32":
         with torch.no_grad():  # the reduced-precision error PyTorch itself makes, for comparison
@@ -109,16 +142,8 @@ def bench_one(name, batch, precision, compile_modes, device, runs):
             row[f"compile_{mode}_error"] = f"{type(e).__name__}: {str(e)[:200]}"
         row[f"compile_{mode}_build_s"] = round(time.perf_counter() - t0, 1)
     torch._dynamo.reset()
-    t0 = time.perf_counter()
-    try:
-        trt_model = torch2trt(model32, [x32], fp16_mode=precision == "fp16")
-        row["torch2trt_build_s"] = round(time.perf_counter() - t0, 1)
-        row["torch2trt_ms"] = time_ms(trt_model, x32, device, runs=runs)
-        with torch.no_grad():
-            row["rel_l2_vs_fp32"] = rel_l2(trt_model(x32).float(), ref)
-    except Exception as e:
-        row["torch2trt_ms"] = None
-        row["torch2trt_error"] = f"{type(e).__name__}: {str(e)[:300]}"
+    if not torch2trt_first:
+        run_torch2trt(row, model32, x32, ref, precision, device, runs)
     return row
 
 
@@ -245,6 +270,8 @@ def main():
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--runs", type=int, default=50)
     p.add_argument("--json", help="write results here")
+    p.add_argument("--torch2trt-first", action="store_true",
+                   help="time torch2trt before eager and torch.compile in each row (default: after them)")
     p.add_argument("--report", nargs="*", help="JSON files to merge into docs/benchmarks.md")
     p.add_argument("--md", default="docs/benchmarks.md")
     args = p.parse_args()
@@ -261,7 +288,7 @@ def main():
     for name in args.models.split(","):
         for batch in [int(b) for b in args.batches.split(",")]:
             for prec in args.precisions.split(","):
-                row = bench_one(name, batch, prec, modes, device, args.runs)
+                row = bench_one(name, batch, prec, modes, device, args.runs, args.torch2trt_first)
                 rows.append(row)
                 print(json.dumps(row), flush=True)
                 if args.json:
