@@ -716,21 +716,28 @@ constexpr int kF32RowsPerWarp = 4;
 constexpr int kF32Rows = kF32Warps * kF32RowsPerWarp;  // queries per block
 constexpr int kF32Keys = 32;                          // keys per tile: one per lane
 
-// Steps the float32 kernels share. The block's batch entry and first query: one block per (batch index,
-// tile of kF32Rows queries); off receives the operands' batch offsets.
-__device__ __forceinline__ int f32_block(const Params& a, int64_t (&off)[5]) {
-  const int tiles = (a.sq + kF32Rows - 1) / kF32Rows;
-  batch_offsets(a, blockIdx.x / tiles, off);
-  return static_cast<int>(blockIdx.x % tiles) * kF32Rows;
-}
+// Steps the float32 kernels share. A block's place: one block per (batch index, tile of kF32Rows queries).
+struct F32Block {
+  int q0;             // the block's first query
+  int64_t off[5];     // the operands' batch offsets
+  const float *K, *V; // the batch entry's keys and values
+};
 
-// The block's queries into sQ, zero past Sq and past D.
+// The block's place, with its queries loaded into sQ (zero past Sq and past D).
 template <int P>
-__device__ __forceinline__ void f32_load_queries(float (*sQ)[P], const float* Q, const Params& a, int q0) {
+__device__ __forceinline__ F32Block f32_block(const Params& a, float (*sQ)[P]) {
+  F32Block b;
+  const int tiles = (a.sq + kF32Rows - 1) / kF32Rows;
+  batch_offsets(a, blockIdx.x / tiles, b.off);
+  b.q0 = static_cast<int>(blockIdx.x % tiles) * kF32Rows;
+  b.K = static_cast<const float*>(a.k) + b.off[kK];
+  b.V = static_cast<const float*>(a.v) + b.off[kV];
+  const float* Q = static_cast<const float*>(a.q) + b.off[kQ];
   for (int idx = threadIdx.x; idx < kF32Rows * P; idx += blockDim.x) {
     int rr = idx / P, c = idx % P;
-    sQ[rr][c] = q0 + rr < a.sq && c < a.d ? Q[static_cast<int64_t>(q0 + rr) * a.row[kQ] + c] : 0.f;
+    sQ[rr][c] = b.q0 + rr < a.sq && c < a.d ? Q[static_cast<int64_t>(b.q0 + rr) * a.row[kQ] + c] : 0.f;
   }
+  return b;
 }
 
 // Keys kt .. kt + kF32Keys - 1 and their values into shared memory, zero past Sk and past D (Dv): K by rows
@@ -805,17 +812,15 @@ __global__ void __launch_bounds__(kF32Warps * 32) attention_f32(Params a) {
   __shared__ float sV[kF32Keys][P];
   constexpr int kCols = P / 32;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  int64_t off[5];
-  const int q0 = f32_block(a, off);
-  const float* K = static_cast<const float*>(a.k) + off[kK];
-  const float* V = static_cast<const float*>(a.v) + off[kV];
-  f32_load_queries<P>(sQ, static_cast<const float*>(a.q) + off[kQ], a, q0);
+  const F32Block blk = f32_block<P>(a, sQ);
+  const int q0 = blk.q0;
+  const int64_t* off = blk.off;
   float m[kF32RowsPerWarp], l[kF32RowsPerWarp], acc[kF32RowsPerWarp][kCols];
   f32_init_rows<kCols>(m, l, acc);
   const int kv_end = a.causal ? min(a.sk, q0 + kF32Rows) : a.sk;
   for (int kt = 0; kt < kv_end; kt += kF32Keys) {
     __syncthreads();
-    f32_load_kv<P, false>(&sK[0][0], sV, K, V, a, kt);
+    f32_load_kv<P, false>(&sK[0][0], sV, blk.K, blk.V, a, kt);
     __syncthreads();
 #pragma unroll
     for (int rr = 0; rr < kF32RowsPerWarp; ++rr) {
@@ -857,11 +862,9 @@ __global__ void __launch_bounds__(kF32Warps * 32) attention_f32_tiled(Params a) 
   constexpr int kCols = P / 32;
   constexpr int R = kF32RowsPerWarp;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  int64_t off[5];
-  const int q0 = f32_block(a, off);
-  const float* K = static_cast<const float*>(a.k) + off[kK];
-  const float* V = static_cast<const float*>(a.v) + off[kV];
-  f32_load_queries<P>(sQ, static_cast<const float*>(a.q) + off[kQ], a, q0);
+  const F32Block blk = f32_block<P>(a, sQ);
+  const int q0 = blk.q0;
+  const int64_t* off = blk.off;
   float m[R], l[R], acc[R][kCols];
   f32_init_rows<kCols>(m, l, acc);
   const int r0 = warp * R;  // the warp's first row in the block
@@ -871,7 +874,7 @@ __global__ void __launch_bounds__(kF32Warps * 32) attention_f32_tiled(Params a) 
   const int kv_end = a.causal ? min(a.sk, q0 + kF32Rows) : a.sk;
   for (int kt = 0; kt < kv_end; kt += kF32Keys) {
     __syncthreads();
-    f32_load_kv<P, true>(&sKT[0][0], sV, K, V, a, kt);
+    f32_load_kv<P, true>(&sKT[0][0], sV, blk.K, blk.V, a, kt);
     __syncthreads();
     // Scores of key kt + lane against the warp's rows, over D rounded up to 4 columns: those past D are zero
     // in sQ and sKT and fmaf(0, 0, x) is x, so the sums equal attention_f32's over c < D.

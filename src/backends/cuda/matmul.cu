@@ -94,7 +94,7 @@ class MatmulKernel : public Kernel {
     name_ = base_name_;
   }
   void reshape(const std::vector<TensorDesc>& in, const std::vector<TensorDesc>&) override {
-    aligned_ok_ = ran_split_ = false, split_ = 0, aligned_tactics_.clear();  // nothing of earlier shapes survives
+    aligned_ok_ = ran_split_ = false, split_ = 0, heuristic_count_ = 0;  // nothing of earlier shapes survives
     g_ = layer_.geometry(in[0].dims, in[1].dims);
     const int64_t m = g_.m, n = g_.n, k = g_.k;
     const int64_t size_a = m * k, size_b = k * n, size_c = m * n;
@@ -222,8 +222,18 @@ class MatmulKernel : public Kernel {
   }
   const char* impl_name() const override { return ran_split_ ? split_name_.c_str() : name_.c_str(); }
   // Tactics: the cuBLASLt heuristic's top answers for 16-byte aligned operands, by rank (0: its choice),
-  // each also with the reduction split where the algorithm allows (see pick).
-  std::vector<int64_t> tactics() const override { return aligned_ok_ ? aligned_tactics_ : std::vector<int64_t>{}; }
+  // each also with the reduction split where the algorithm allows (see pick). Listed only when asked (the
+  // builder): a context only checks the one tactic it runs.
+  std::vector<int64_t> tactics() const override {
+    std::vector<int64_t> t;
+    if (!aligned_ok_) return t;
+    for (int rank = 0; rank < heuristic_count_; ++rank)
+      for (int s = 0; s < kSplitCount; ++s) {
+        cublasLtMatmulAlgo_t a = heuristic_[rank];
+        if (s == 0 || split_k(&a, kSplits[s])) t.push_back(rank + kTop * s);
+      }
+    return t;
+  }
   void set_tactic(int64_t id) override { tactic_ = id; }
   std::string tactic_key() const override {
     // "v2": the tactics include split reductions; entries timed before they were there are not reused.
@@ -281,11 +291,11 @@ class MatmulKernel : public Kernel {
   }
 
   // The heuristic's algorithm for this alignment: its first answer, or for 16-byte alignment the tactic
-  // the builder chose (`tactic_`; one not offered for these shapes: the first answer). For aligned
-  // operands it also lists the tactics (aligned_tactics_): each of the heuristic's top answers as given,
-  // and, where the algorithm can split the reduction, with k split in 2, 4 or 8 parts summed in float32
-  // in the workspace. Few output tiles (BERT's 128-row GEMMs at batch 1 fill a fraction of the SMs) leave
-  // the heuristic's unsplit choice reading the weights with a few blocks.
+  // the builder chose (`tactic_`; one these shapes do not allow: the first answer). Aligned operands keep
+  // the heuristic's top answers (heuristic_) for tactics(): each as given and, where the algorithm can split
+  // the reduction, with k split in 2, 4 or 8 parts summed in float32 in the workspace. Few output tiles
+  // (BERT's 128-row GEMMs at batch 1 fill a fraction of the SMs) leave the heuristic's unsplit choice
+  // reading the weights with a few blocks.
   bool pick(uint32_t alignment, cublasLtMatmulAlgo_t* algo) {
     Preference pref;
     size_t ws = ws_;
@@ -301,25 +311,21 @@ class MatmulKernel : public Kernel {
     *algo = result[0].algo;
     if (alignment != 16) return true;
     split_ = 0;
-    aligned_tactics_.clear();
-    for (int rank = 0; rank < found; ++rank) {
-      aligned_tactics_.push_back(rank);
-      for (int s = 1; s < kSplitCount; ++s) {
-        cublasLtMatmulAlgo_t a = result[rank].algo;
-        if (split_k(&a, kSplits[s])) aligned_tactics_.push_back(rank + kTop * s);
-      }
-    }
-    if (tactic_ <= 0 || std::find(aligned_tactics_.begin(), aligned_tactics_.end(), tactic_) == aligned_tactics_.end())
-      return true;
+    heuristic_count_ = found;
+    for (int rank = 0; rank < found; ++rank) heuristic_[rank] = result[rank].algo;
+    if (tactic_ <= 0) return true;
     const int rank = static_cast<int>(tactic_ % kTop), s = static_cast<int>(tactic_ / kTop);
-    *algo = result[rank].algo;
-    if (s > 0 && split_k(algo, kSplits[s])) split_ = kSplits[s];
+    if (rank >= found || s >= kSplitCount) return true;
+    cublasLtMatmulAlgo_t chosen = result[rank].algo;
+    if (s > 0 && !split_k(&chosen, kSplits[s])) return true;
+    *algo = chosen;
+    split_ = s > 0 ? kSplits[s] : 0;
     return true;
   }
 
   // Sets `algo` to sum k in `parts` slices (partial products in float32, the compute type, reduced in the
   // workspace): true when the algorithm supports it for these operands within the workspace.
-  bool split_k(cublasLtMatmulAlgo_t* algo, int32_t parts) {
+  bool split_k(cublasLtMatmulAlgo_t* algo, int32_t parts) const {
     int32_t support = 0;
     uint32_t schemes = 0;
     size_t written = 0;
@@ -369,7 +375,8 @@ class MatmulKernel : public Kernel {
   std::unique_ptr<MatmulDesc> desc_;
   Layout a_, b_, c_;
   cublasLtMatmulAlgo_t aligned_{}, unaligned_{};
-  std::vector<int64_t> aligned_tactics_;  // what the heuristic offers for aligned operands (see pick)
+  cublasLtMatmulAlgo_t heuristic_[kTop] = {};  // the heuristic's top answers for aligned operands (see pick)
+  int heuristic_count_ = 0;
   int64_t tactic_ = -1;      // the builder's choice among them (-1: the first)
   int32_t split_ = 0;        // k split in this many parts by the aligned algorithm (0: as the heuristic gave it)
   size_t ws_ = kLtWorkspace; // scratch cuBLASLt may use: kLtWorkspace or the engine's lower limit
