@@ -207,6 +207,17 @@ int layout_channels_last(Network& net, const BuilderConfig& config) {
       view_as_nchw(net, l->output(0));
       ++r;
     }
+    // Squeeze-excitation gates read an NHWC tensor in place; their (N, C, 1, 1) output is the same memory in
+    // either layout, so it needs no transpose back.
+    for (int i = 0; i < net.num_layers(); ++i) {
+      Layer* l = net.layer(i);
+      if (l->kind() != LayerKind::kSqueezeExcite || !nhwc_source(l->input(0))) continue;
+      auto* se = static_cast<SqueezeExciteLayer*>(l);
+      if (se->p.channels_last || l->input(0)->dims().nb_dims != 4) continue;
+      net.rewire_input(l, 0, nhwc_source(l->input(0)));
+      se->p.channels_last = true;
+      ++r;
+    }
     net.topo_sort();
     net.reinfer();
     r += cancel_transposes(net);

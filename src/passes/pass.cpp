@@ -13,6 +13,7 @@ int fuse_softmax(Network& net, const BuilderConfig& config);
 int fuse_attention(Network& net, const BuilderConfig& config);
 int fuse_pointwise(Network& net, const BuilderConfig& config);
 int fuse_convolution_epilogue(Network& net, const BuilderConfig& config);
+int fuse_squeeze_excite(Network& net, const BuilderConfig& config);
 int fuse_matmul_epilogue(Network& net, const BuilderConfig& config);
 int convolution_to_matmul(Network& net, const BuilderConfig& config);
 int merge_shuffles(Network& net, const BuilderConfig& config);
@@ -35,6 +36,8 @@ const std::vector<Pass>& builder_passes() {
       {"fuse_attention", fuse_attention},
       // After fuse_gelu (its activations fuse too), before fuse_pointwise (which would absorb them).
       {"fuse_convolution_epilogue", fuse_convolution_epilogue},
+      // After fuse_convolution_epilogue: the two 1x1 convolutions of a gate carry their activations by then.
+      {"fuse_squeeze_excite", fuse_squeeze_excite},
       // After fuse_convolution_epilogue (the bias and activation it fused move to the GEMM's epilogue), before
       // fuse_matmul_epilogue and the GPU layout pass (which would make the convolution channels-last).
       {"convolution_to_matmul", convolution_to_matmul},

@@ -14,6 +14,8 @@
 #include "torch2trt/runtime.h"
 
 namespace torch2trt {
+int fuse_convolution_epilogue(Network& net, const BuilderConfig& config);
+int fuse_squeeze_excite(Network& net, const BuilderConfig& config);
 namespace {
 
 std::vector<float> random_floats(int64_t n, int seed, float scale = 1.f) {
@@ -182,6 +184,41 @@ TEST(LayoutChannelsLast, SqueezeExcitationGateStaysChannelsLast) {
       for (const Tensor* t : l->inputs())
         EXPECT_FALSE(t->producer() && is_full_transpose(t->producer())) << l->name() << " reads a transpose";
   }
+  EXPECT_EQ(transposes, 2);  // the input into the chain and z out of it
+  std::vector<float> xv = random_floats(kN * kC * kH * kW, 12);
+  for (Backend* be : t2t_test::available_backends()) {
+    SCOPED_TRACE(be->name());
+    auto want = run(be, *ref, xv, {{"z", kN * kC * kH * kW}}), got = run(be, *opt, xv, {{"z", kN * kC * kH * kW}});
+    EXPECT_LT(rel_l2(got[0], want[0]), 2e-3);
+  }
+}
+
+// The same gate after fuse_squeeze_excite: the SqueezeExcite layer reads conv A's NHWC output in place and
+// its (N, C, 1, 1) gate needs no transpose; outputs match the unfused network on every backend.
+TEST(LayoutChannelsLast, FusedSqueezeExciteReadsNhwcInPlace) {
+  auto ref = squeeze_excite();
+  auto opt = ref->clone();
+  BuilderConfig gpu;
+  gpu.device = DeviceType::kGPU;
+  gpu.set_flag(BuilderFlag::kFP16);
+  BuilderConfig cpu;  // the CPU target: the pass checks the target runs the fused layer (here, in float32)
+  fuse_convolution_epilogue(*opt, cpu);
+  EXPECT_EQ(fuse_squeeze_excite(*opt, cpu), 1);
+  assign_precision(*ref, gpu);
+  assign_precision(*opt, gpu);
+  EXPECT_GT(layout_channels_last(*opt, gpu), 0);
+  opt->validate();
+  int transposes = 0, gates = 0;
+  for (int i = 0; i < opt->num_layers(); ++i) {
+    const Layer* l = opt->layer(i);
+    if (is_full_transpose(l)) ++transposes;
+    if (l->kind() != LayerKind::kSqueezeExcite) continue;
+    ++gates;
+    EXPECT_TRUE(static_cast<const SqueezeExciteLayer*>(l)->p.channels_last);
+    EXPECT_EQ(l->input(0)->dims(), Dims::from({kN, kH, kW, kC}));
+    EXPECT_EQ(l->input(0)->producer()->kind(), LayerKind::kConvolution);
+  }
+  EXPECT_EQ(gates, 1);
   EXPECT_EQ(transposes, 2);  // the input into the chain and z out of it
   std::vector<float> xv = random_floats(kN * kC * kH * kW, 12);
   for (Backend* be : t2t_test::available_backends()) {

@@ -25,3 +25,4 @@
 #include "torch2trt/layers/plugin.h"
 #include "torch2trt/layers/pointwise.h"
 #include "torch2trt/layers/attention.h"
+#include "torch2trt/layers/squeeze_excite.h"

@@ -1,0 +1,289 @@
+// CUDA squeeze-excitation gate in one launch. At batch 1 EfficientNet-B0's 16 gates ran as five kernels each
+// (a global pooling, and per 1x1 convolution cuDNN plus an epilogue for the SiLU or sigmoid cuDNN cannot
+// fuse), on one pixel: launches, not bandwidth. Here the blocks of a plane (image) each sum a share of it
+// and leave partial sums in `part`; the block that arrives last (counted in `done`, which it resets for the
+// next run) adds the partials in a fixed order and runs both fully connected layers alone:
+//   mean (C)  ->  h = act1(W1 mean + b1) (S, a warp per output, lanes along C)  ->  gate = act2(W2 h + b2)
+//   (C, a thread per output, along a row of W2).
+// Channels-last x (the GPU layout of half-precision networks): split along the positions, lanes along the
+// channels (V-element vectors). Channels-first x: split along the channels, a warp per channel.
+// Weights are stored in x's dtype, biases and all arithmetic in float (partial sums in double for float32).
+#include <type_traits>
+
+#include "backends/cuda/cuda_device.cuh"
+#include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/vector_io.cuh"
+
+namespace torch2trt::gpu {
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int64_t kMaxWidth = 10240;  // C + S floats of shared memory (40 KB) for the last block's layers
+
+template <class T>
+using SeAcc = std::conditional_t<std::is_same_v<T, float>, double, float>;
+
+template <class T>
+struct SeArgs {
+  const T* x;
+  T* gate;
+  const T* w1;
+  const float* b1;  // null: no bias
+  const T* w2;
+  const float* b2;
+  void* part;      // SeAcc<T>[N][parts][C]
+  unsigned* done;  // [N], zero between runs
+  uint32_t c, s, sp, rows, parts;
+  bool cl;
+  bool has_act1, has_act2;
+  ActivationParams act1, act2;
+};
+
+__device__ __forceinline__ float se_warp_sum(float v) {
+  for (int w = 16; w > 0; w >>= 1) v += __shfl_xor_sync(0xffffffffu, v, w);
+  return v;
+}
+
+// sum_j w[j] * v[j] for j < n: V-element loads of w where `vec` (w 16-byte aligned, n a multiple of V),
+// starting at element `first` and stepping by `step` elements (lanes of a warp share a row that way).
+template <class T, int V>
+__device__ __forceinline__ float se_dot(const T* w, const float* v, uint32_t n, bool vec, uint32_t first,
+                                        uint32_t step) {
+  float acc = 0.f;
+  if (V > 1 && vec) {
+    for (uint32_t i = first * V; i < n; i += step * V) {
+      const Pack<T, V> p = load_pack<T, V>(w + i);
+#pragma unroll
+      for (int j = 0; j < V; ++j) acc += to_float(p.v[j]) * v[i + j];
+    }
+  } else {
+    for (uint32_t i = first; i < n; i += step) acc += to_float(w[i]) * v[i];
+  }
+  return acc;
+}
+
+// Sums each lane's V values over the ty rows of the block into row 0 (tree, fixed order).
+template <class Acc, int V>
+__device__ __forceinline__ void se_reduce_rows(Acc* red, const Acc* sum) {
+  const uint32_t tx = blockDim.x, ty = blockDim.y, lane = threadIdx.x, row = threadIdx.y;
+#pragma unroll
+  for (int j = 0; j < V; ++j) red[(row * tx + lane) * V + j] = sum[j];
+  __syncthreads();
+  uint32_t w = 1;
+  while (w < ty) w *= 2;
+  for (w /= 2; w >= 1; w /= 2) {
+    if (row < w && row + w < ty)
+#pragma unroll
+      for (int j = 0; j < V; ++j) red[(row * tx + lane) * V + j] += red[((row + w) * tx + lane) * V + j];
+    __syncthreads();
+  }
+}
+
+template <class T, int V>
+__global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
+  using Acc = SeAcc<T>;
+  __shared__ Acc red[kThreads * V];
+  __shared__ bool s_last;
+  extern __shared__ float s_vals[];  // mean (C), then h (S)
+  const uint32_t n = blockIdx.y, split = blockIdx.x, splits = gridDim.x;
+  const uint32_t tx = blockDim.x, ty = blockDim.y, lane = threadIdx.x, row = threadIdx.y;
+  const uint32_t tid = row * tx + lane, nthreads = tx * ty;
+  Acc* part = static_cast<Acc*>(a.part);
+  const T* xn = a.x + static_cast<size_t>(n) * a.sp * a.c;
+  if (a.cl) {
+    // Positions [split * rows, ...) of plane n; channel vectors in chunks of tx lanes.
+    const uint32_t vecs = a.c / V, s_end = min(a.sp, (split + 1) * a.rows);
+    for (uint32_t v0 = 0; v0 < vecs; v0 += tx) {
+      const uint32_t cv = v0 + lane;
+      Acc sum[V];
+#pragma unroll
+      for (int j = 0; j < V; ++j) sum[j] = 0;
+      if (cv < vecs)
+        for (uint32_t p = split * a.rows + row; p < s_end; p += ty) {
+          const Pack<T, V> x = load_pack<T, V>(xn + static_cast<size_t>(p) * a.c + cv * V);
+#pragma unroll
+          for (int j = 0; j < V; ++j) sum[j] += to_float(x.v[j]);
+        }
+      se_reduce_rows<Acc, V>(red, sum);
+      if (row == 0 && cv < vecs)
+#pragma unroll
+        for (int j = 0; j < V; ++j) part[(static_cast<size_t>(n) * a.parts + split) * a.c + cv * V + j] = red[lane * V + j];
+      __syncthreads();
+    }
+  } else {
+    // Channels [split * rows, ...) of plane n, a warp per channel, lanes along its positions.
+    const uint32_t warp = tid / 32, wl = tid % 32, warps = nthreads / 32;
+    const uint32_t c_end = min(a.c, (split + 1) * a.rows);
+    if (warp < warps)
+      for (uint32_t ch = split * a.rows + warp; ch < c_end; ch += warps) {
+        Acc s = 0;
+        for (uint32_t p = wl; p < a.sp; p += 32) s += to_float(xn[static_cast<size_t>(ch) * a.sp + p]);
+        for (int w = 16; w > 0; w >>= 1) s += __shfl_xor_sync(0xffffffffu, s, w);
+        if (wl == 0) part[static_cast<size_t>(n) * a.c + ch] = s;
+      }
+  }
+  __threadfence();
+  __syncthreads();
+  if (tid == 0) {
+    s_last = atomicAdd(a.done + n, 1u) == splits - 1;
+    if (s_last) a.done[n] = 0;  // ready for the next run (every block of this plane has counted)
+  }
+  __syncthreads();
+  if (!s_last) return;
+  __threadfence();
+  // The last block of plane n: the means, then both layers.
+  float* mean = s_vals;
+  float* h = s_vals + a.c;
+  for (uint32_t ch = tid; ch < a.c; ch += nthreads) {
+    Acc s = 0;
+    for (uint32_t k = 0; k < a.parts; ++k) s += __ldcg(part + (static_cast<size_t>(n) * a.parts + k) * a.c + ch);
+    mean[ch] = a.sp > 0 ? static_cast<float>(s / static_cast<Acc>(a.sp)) : 0.f;
+  }
+  __syncthreads();
+  const uint32_t warp = tid / 32, wl = tid % 32, warps = nthreads / 32;
+  const bool vec1 = a.c % V == 0, vec2 = a.s % V == 0;
+  if (warp < warps)
+    for (uint32_t j = warp; j < a.s; j += warps) {
+      float v = se_warp_sum(se_dot<T, V>(a.w1 + static_cast<size_t>(j) * a.c, mean, a.c, vec1, wl, 32));
+      if (wl == 0) {
+        v += a.b1 ? a.b1[j] : 0.f;
+        h[j] = a.has_act1 ? pw::activation<float>(a.act1.type, v, a.act1.alpha, a.act1.beta) : v;
+      }
+    }
+  __syncthreads();
+  for (uint32_t ch = tid; ch < a.c; ch += nthreads) {
+    float v = se_dot<T, V>(a.w2 + static_cast<size_t>(ch) * a.s, h, a.s, vec2, 0, 1) + (a.b2 ? a.b2[ch] : 0.f);
+    if (a.has_act2) v = pw::activation<float>(a.act2.type, v, a.act2.alpha, a.act2.beta);
+    a.gate[static_cast<size_t>(n) * a.c + ch] = from_float<T>(v);
+  }
+}
+
+class SqueezeExciteKernel : public Kernel {
+ public:
+  SqueezeExciteKernel(const SqueezeExciteLayer& l, DataType dt) : dt_(dt) {
+    layer_.p = l.p;
+    layer_.set_name(l.name());
+  }
+
+  void reshape(const std::vector<TensorDesc>& in, const std::vector<TensorDesc>&) override {
+    layer_.geometry(in[0].dims, &n_, &c_, &sp_);
+    if (!uploaded_) upload();
+    const int64_t s = layer_.p.squeeze_channels;
+    if (n_ > 65535) throw Unsupported("CUDA squeeze-excitation: batch " + std::to_string(n_) + " above 65535");
+    if (in[0].dims.volume() >= (int64_t(1) << 31))
+      throw Unsupported("CUDA squeeze-excitation: inputs of 2^31 or more elements");
+    // Splits: about two blocks per multiprocessor over all planes, each thread loading a few times.
+    const int64_t target = std::max<int64_t>(1, (2 * static_cast<int64_t>(sm_count()) + n_ - 1) / std::max<int64_t>(n_, 1));
+    if (layer_.p.channels_last) {
+      const int64_t vecs = c_ / vector_width(), tx = std::min<int64_t>(vecs, 32), ty = kThreads / tx;
+      const int64_t splits = std::max<int64_t>(1, std::min(target, sp_ / (4 * ty)));
+      rows_ = std::max<int64_t>(1, (sp_ + splits - 1) / splits);
+      splits_ = std::max<int64_t>(1, (sp_ + rows_ - 1) / rows_);
+      parts_ = splits_;
+    } else {
+      const int64_t splits = std::max<int64_t>(1, std::min(target, (c_ + 7) / 8));
+      rows_ = std::max<int64_t>(1, (c_ + splits - 1) / splits);
+      splits_ = std::max<int64_t>(1, (c_ + rows_ - 1) / rows_);
+      parts_ = 1;
+    }
+    const size_t acc = dt_ == DataType::kFLOAT ? sizeof(double) : sizeof(float);
+    const size_t part = static_cast<size_t>(n_) * parts_ * c_ * acc;
+    if (part > part_.size()) part_.allocate(part);
+    const size_t done = static_cast<size_t>(std::max<int64_t>(n_, 1)) * sizeof(unsigned);
+    if (done > done_.size()) {
+      done_.allocate(done);
+      T2T_CUDA_CHECK(cudaMemset(done_.get(), 0, done));  // the last block of each plane resets its counter
+    }
+    (void)s;
+  }
+
+  void run(const KernelArgs& a) override {
+    if (n_ == 0 || c_ == 0) return;
+    cudaStream_t st = stream_of(a);
+    dispatch_float(dt_, [&](auto tag) {
+      using T = decltype(tag);
+      SeArgs<T> g;
+      g.x = a.in[0].as<const T>();
+      g.gate = a.out[0].as<T>();
+      g.w1 = w1_.as<const T>();
+      g.b1 = layer_.p.b1.empty() ? nullptr : b1_.as<const float>();
+      g.w2 = w2_.as<const T>();
+      g.b2 = layer_.p.b2.empty() ? nullptr : b2_.as<const float>();
+      g.part = part_.get();
+      g.done = done_.as<unsigned>();
+      g.c = static_cast<uint32_t>(c_), g.s = static_cast<uint32_t>(layer_.p.squeeze_channels);
+      g.sp = static_cast<uint32_t>(sp_), g.rows = static_cast<uint32_t>(rows_), g.parts = static_cast<uint32_t>(parts_);
+      g.cl = layer_.p.channels_last;
+      g.has_act1 = layer_.p.has_act1, g.has_act2 = layer_.p.has_act2;
+      g.act1 = layer_.p.act1, g.act2 = layer_.p.act2;
+      const size_t smem = static_cast<size_t>(c_ + layer_.p.squeeze_channels) * sizeof(float);
+      auto launch = [&](auto v) {
+        constexpr int V = decltype(v)::value;
+        const uint32_t vecs = static_cast<uint32_t>(g.cl ? c_ / V : 32);
+        const uint32_t tx = std::min<uint32_t>(vecs, 32), ty = kThreads / tx;
+        se_gate<T, V><<<dim3(static_cast<unsigned>(splits_), static_cast<unsigned>(n_)), dim3(tx, ty), smem, st>>>(g);
+      };
+      constexpr int kWide = 16 / sizeof(T);
+      // Vectors along the channels need every row of x aligned: C a multiple of V and x 16-byte aligned.
+      // (The weight rows take vectors where their own lengths allow; the weights are allocated aligned.)
+      if (c_ % kWide == 0 && is_aligned(g.x, 16))
+        launch(std::integral_constant<int, kWide>{});
+      else
+        launch(std::integral_constant<int, 1>{});
+    });
+    check_launch("squeeze_excite");
+  }
+
+  const char* impl_name() const override { return "cuda_squeeze_excite"; }
+
+ private:
+  // The split plan assumes the widest vectors; narrower ones (misaligned x) only loop more.
+  int64_t vector_width() const {
+    const int64_t w = 16 / static_cast<int64_t>(dtype_size(dt_));
+    return c_ % w == 0 ? w : 1;
+  }
+  void upload_weights(DeviceBuffer& buf, const Weights& w) {
+    std::vector<float> f = w.to_float();
+    if (dt_ == DataType::kFLOAT) {
+      buf.upload(f.data(), f.size() * sizeof(float));
+      return;
+    }
+    std::vector<uint16_t> h(f.size());
+    for (size_t i = 0; i < f.size(); ++i) h[i] = dt_ == DataType::kHALF ? float_to_half(f[i]) : float_to_bf16(f[i]);
+    buf.upload(h.data(), h.size() * sizeof(uint16_t));
+  }
+  void upload_bias(DeviceBuffer& buf, const Weights& b) {
+    if (b.empty()) return;
+    std::vector<float> f = b.to_float();
+    buf.upload(f.data(), f.size() * sizeof(float));
+  }
+  void upload() {
+    upload_weights(w1_, layer_.p.w1);
+    upload_weights(w2_, layer_.p.w2);
+    upload_bias(b1_, layer_.p.b1);
+    upload_bias(b2_, layer_.p.b2);
+    uploaded_ = true;
+  }
+
+  SqueezeExciteLayer layer_;
+  DataType dt_;
+  bool uploaded_ = false;
+  DeviceBuffer w1_, w2_, b1_, b2_, part_, done_;
+  int64_t n_ = 0, c_ = 0, sp_ = 0, rows_ = 1, splits_ = 1, parts_ = 1;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_SqueezeExcite(const SqueezeExciteLayer& l, const std::vector<TensorDesc>& in,
+                                           const std::vector<TensorDesc>&, std::string* why) {
+  if (!is_float_type(in[0].dtype)) return unsupported(why, "SqueezeExcite on " + dt(in[0].dtype));
+  int64_t n, c, sp;
+  l.geometry(in[0].dims, &n, &c, &sp);
+  if (c + l.p.squeeze_channels > kMaxWidth)
+    return unsupported(why, "SqueezeExcite with C + squeeze_channels = " + std::to_string(c + l.p.squeeze_channels) +
+                                " (the CUDA kernel keeps both in shared memory: at most " + std::to_string(kMaxWidth) +
+                                "); leave the pooling and the two convolutions unfused");
+  return std::make_unique<SqueezeExciteKernel>(l, in[0].dtype);
+}
+
+}  // namespace torch2trt::gpu

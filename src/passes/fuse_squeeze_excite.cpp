@@ -1,0 +1,97 @@
+// Fuses a squeeze-excitation gate -- a global average pooling, a 1x1 convolution (with its fused
+// activation), a second 1x1 convolution (with its own) -- into one SqueezeExcite layer:
+//   x -> Pooling(AVERAGE to 1 x 1) -> Convolution(C -> S, 1x1, act1) -> Convolution(S -> C, 1x1, act2) -> gate
+// as torchvision's SqueezeExcitation (EfficientNet, MobileNetV3, RegNet) is converted. The convolutions run
+// on one pixel per image, so the cost is the launches: on the GPU five kernels per gate (the pooling, and
+// per convolution cuDNN plus an epilogue for any activation but ReLU), one after this pass.
+// Runs after fuse_convolution_epilogue (the activations must already be the convolutions' fused ones).
+// Left alone: poolings that do not average the whole input to one value per channel (padding, windows
+// smaller than the input), convolutions with groups, dilation, stride or padding that matter, a residual
+// input, a precision pin, tensors read outside the chain, and sizes the target backend does not run.
+#include "passes/pass.h"
+#include "passes/pattern.h"
+
+namespace torch2trt {
+namespace {
+
+// A 1x1 convolution with one group, no residual input, and an output of its input's spatial extents without
+// padding: a fully connected layer at every pixel.
+ConvolutionLayer* pointwise_convolution(const Tensor* t) {
+  auto* c = pattern::producer_as<ConvolutionLayer>(t, LayerKind::kConvolution);
+  if (!c || c->num_inputs() != 1 || c->p.num_groups != 1 || c->p.channels_last || c->p.kernel.empty()) return nullptr;
+  const Dims& x = c->input(0)->dims();
+  if (!x.is_static()) return nullptr;
+  ConvolutionGeometry g;
+  try {
+    g = c->geometry(x);
+  } catch (const InvalidArgument&) {
+    return nullptr;
+  }
+  for (int i = 0; i < g.nsp; ++i)
+    if (g.kernel[i] != 1 || g.pre[i] != 0 || g.post_eff[i] != 0 || g.out[i] != g.in[i]) return nullptr;
+  return c;
+}
+
+// An average pooling of every input position to one value per channel (no padding), channels-first.
+PoolingLayer* global_average(const Tensor* t) {
+  auto* p = pattern::producer_as<PoolingLayer>(t, LayerKind::kPooling);
+  if (!p || p->p.type != PoolingType::kAVERAGE || p->p.channels_last) return nullptr;
+  const Dims& x = p->input(0)->dims();
+  if (!x.is_static()) return nullptr;
+  PoolingGeometry g;
+  try {
+    g = p->geometry(x);
+  } catch (const InvalidArgument&) {
+    return nullptr;
+  }
+  if (g.nsp + 2 != x.nb_dims) return nullptr;  // (N, C, *spatial) only
+  // Adaptive pooling to one output covers the whole input; a windowed one must do so without padding.
+  for (int i = 0; i < g.nsp; ++i)
+    if (g.out[i] != 1 || (!p->p.adaptive && (g.pre[i] != 0 || g.post_eff[i] != 0 || g.window[i] != g.in[i])))
+      return nullptr;
+  return p;
+}
+
+}  // namespace
+
+int fuse_squeeze_excite(Network& net, const BuilderConfig& config) {
+  pattern::Rewrites rw(net);
+  for (int i = 0; i < net.num_layers(); ++i) {
+    Layer* l = net.layer(i);
+    if (l->kind() != LayerKind::kConvolution || rw.gone(l)) continue;
+    ConvolutionLayer* excite = pointwise_convolution(l->output(0));
+    ConvolutionLayer* squeeze = excite ? pointwise_convolution(excite->input(0)) : nullptr;
+    PoolingLayer* pool = squeeze ? global_average(squeeze->input(0)) : nullptr;
+    if (!pool) continue;
+    Tensor* x = pool->input(0);
+    Tensor* gate = excite->output(0);
+    const int64_t c = x->dims().d[1], s = squeeze->p.num_output_maps;
+    if (excite->p.num_output_maps != c || gate->dtype() != x->dtype()) continue;
+    pattern::Match m;
+    m.add(pool);
+    m.add(squeeze);
+    m.add(excite);
+    if (!m.self_contained(rw.uses(), gate)) continue;
+    SqueezeExciteLayer probe;
+    probe.set_name(excite->name() + "_squeeze_excite");
+    auto& p = probe.p;
+    p.squeeze_channels = s;
+    p.w1 = squeeze->p.kernel, p.b1 = squeeze->p.bias;
+    p.w2 = excite->p.kernel, p.b2 = excite->p.bias;
+    p.has_act1 = squeeze->p.has_activation, p.act1 = squeeze->p.activation;
+    p.has_act2 = excite->p.has_activation, p.act2 = excite->p.activation;
+    std::vector<TensorDesc> in = {{x->dtype(), x->dims()}}, out;
+    try {
+      out = probe.infer(in);
+    } catch (const InvalidArgument&) {
+      continue;
+    }
+    if (out[0].dims != gate->dims() || !pattern::target_runs(probe, in, out, config)) continue;
+    auto* se = add_squeeze_excite(net, x, p);
+    se->set_name(probe.name());
+    rw.replace(m.layers, gate, se->output(0));
+  }
+  return rw.finish();
+}
+
+}  // namespace torch2trt
