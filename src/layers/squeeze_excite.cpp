@@ -56,6 +56,7 @@ std::vector<TensorDesc> SqueezeExciteLayer::infer(const std::vector<TensorDesc>&
     fail("w1", "holds " + std::to_string(p.w1.count) + " values, not a multiple of squeeze_channels " + std::to_string(s));
   check_activation(*this, "act1", p.has_act1, p.act1);
   check_activation(*this, "act2", p.has_act2, p.act2);
+  if (p.apply_to_input) return {x};
   Dims out;
   out.nb_dims = r;
   for (int i = 0; i < r; ++i) out.d[i] = 1;

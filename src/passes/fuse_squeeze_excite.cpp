@@ -1,9 +1,11 @@
 // Fuses a squeeze-excitation gate -- a global average pooling, a 1x1 convolution (with its fused
-// activation), a second 1x1 convolution (with its own) -- into one SqueezeExcite layer:
+// activation), a second 1x1 convolution (with its own) -- and, when it is the gate's only reader, the product
+// x * gate into one SqueezeExcite layer (apply_to_input):
 //   x -> Pooling(AVERAGE to 1 x 1) -> Convolution(C -> S, 1x1, act1) -> Convolution(S -> C, 1x1, act2) -> gate
+//   [-> ElementWise PROD with x]
 // as torchvision's SqueezeExcitation (EfficientNet, MobileNetV3, RegNet) is converted. The convolutions run
 // on one pixel per image, so the cost is the launches: on the GPU five kernels per gate (the pooling, and
-// per convolution cuDNN plus an epilogue for any activation but ReLU), one after this pass.
+// per convolution cuDNN plus an epilogue for any activation but ReLU) and the product, one after this pass.
 // Runs after fuse_convolution_epilogue (the activations must already be the convolutions' fused ones).
 // Left alone: poolings that do not average the whole input to one value per channel (padding, windows
 // smaller than the input), convolutions with groups, dilation, stride or padding that matter, a residual
@@ -71,7 +73,20 @@ int fuse_squeeze_excite(Network& net, const BuilderConfig& config) {
     m.add(pool);
     m.add(squeeze);
     m.add(excite);
-    if (!m.self_contained(rw.uses(), gate)) continue;
+    // The block's product x * gate joins when it is the gate's only reader.
+    Tensor* result = gate;
+    const std::vector<Layer*>& readers = rw.uses().of(gate);
+    ElementWiseLayer* product =
+        readers.size() == 1 && readers[0]->num_outputs() == 1 ? pattern::elementwise(readers[0]->output(0), ElementWiseOperation::kPROD) : nullptr;
+    if (product && !gate->is_output() &&
+        ((product->input(0) == x && product->input(1) == gate) || (product->input(1) == x && product->input(0) == gate)) &&
+        product->output(0)->dims() == x->dims() && product->output(0)->dtype() == x->dtype()) {
+      m.add(product);
+      result = product->output(0);
+    } else {
+      product = nullptr;
+    }
+    if (!m.self_contained(rw.uses(), result)) continue;
     SqueezeExciteLayer probe;
     probe.set_name(excite->name() + "_squeeze_excite");
     auto& p = probe.p;
@@ -80,16 +95,17 @@ int fuse_squeeze_excite(Network& net, const BuilderConfig& config) {
     p.w2 = excite->p.kernel, p.b2 = excite->p.bias;
     p.has_act1 = squeeze->p.has_activation, p.act1 = squeeze->p.activation;
     p.has_act2 = excite->p.has_activation, p.act2 = excite->p.activation;
+    p.apply_to_input = product != nullptr;
     std::vector<TensorDesc> in = {{x->dtype(), x->dims()}}, out;
     try {
       out = probe.infer(in);
     } catch (const InvalidArgument&) {
       continue;
     }
-    if (out[0].dims != gate->dims() || !pattern::target_runs(probe, in, out, config)) continue;
+    if (out[0].dims != result->dims() || !pattern::target_runs(probe, in, out, config)) continue;
     auto* se = add_squeeze_excite(net, x, p);
     se->set_name(probe.name());
-    rw.replace(m.layers, gate, se->output(0));
+    rw.replace(m.layers, result, se->output(0));
   }
   return rw.finish();
 }

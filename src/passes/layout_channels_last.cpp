@@ -207,8 +207,8 @@ int layout_channels_last(Network& net, const BuilderConfig& config) {
       view_as_nchw(net, l->output(0));
       ++r;
     }
-    // Squeeze-excitation gates read an NHWC tensor in place; their (N, C, 1, 1) output is the same memory in
-    // either layout, so it needs no transpose back.
+    // Squeeze-excitation gates read an NHWC tensor in place; their (N, C, 1, 1) gate is the same memory in
+    // either layout, so it needs no transpose back (x * gate, apply_to_input, is NHWC like x: a view back).
     for (int i = 0; i < net.num_layers(); ++i) {
       Layer* l = net.layer(i);
       if (l->kind() != LayerKind::kSqueezeExcite || !nhwc_source(l->input(0))) continue;
@@ -216,6 +216,7 @@ int layout_channels_last(Network& net, const BuilderConfig& config) {
       if (se->p.channels_last || l->input(0)->dims().nb_dims != 4) continue;
       net.rewire_input(l, 0, nhwc_source(l->input(0)));
       se->p.channels_last = true;
+      if (se->p.apply_to_input) view_as_nchw(net, l->output(0));
       ++r;
     }
     net.topo_sort();

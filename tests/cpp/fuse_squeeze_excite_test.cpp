@@ -129,9 +129,30 @@ TEST(FuseSqueezeExcite, TorchvisionGateBecomesOneLayer) {
     EXPECT_EQ(se->p.squeeze_channels, 6);
     EXPECT_TRUE(se->p.has_act1 && se->p.act1.type == ActivationType::kSILU);
     EXPECT_TRUE(se->p.has_act2 && se->p.act2.type == ActivationType::kSIGMOID);
-    EXPECT_EQ(se->output(0)->dims(), (Dims{2, 24, 1, 1}));
+    EXPECT_TRUE(se->p.apply_to_input);  // the product x * gate joined
+    EXPECT_EQ(count(*copy, LayerKind::kElementWise), 0);
+    EXPECT_EQ(se->output(0)->dims(), (Dims{2, 24, 7, 7}));
+    EXPECT_EQ(se->output(0)->name(), "y");
     EXPECT_EQ(fuse_squeeze_excite(*copy, BuilderConfig()), 0);  // nothing left to match
   }
+}
+
+TEST(FuseSqueezeExcite, GateReadTwiceStaysAGate) {
+  // x * gate + gate: the product cannot join (the gate is read again), the gate alone fuses.
+  Network net;
+  Tensor* x = net.add_input("x", DataType::kFLOAT, Dims{2, 24, 7, 7});
+  Gate g = se_block(net, x, 6);
+  Tensor* gate = g.y->producer()->input(1);
+  output(net, add_elementwise(net, g.y, gate, ElementWiseOperation::kSUM)->output(0));
+  expect_same_outputs(net);
+  auto copy = net.clone();
+  EXPECT_EQ(fuse(*copy), 1);
+  EXPECT_EQ(count(*copy, LayerKind::kElementWise), 2);
+  for (int i = 0; i < copy->num_layers(); ++i)
+    if (copy->layer(i)->kind() == LayerKind::kSqueezeExcite) {
+      EXPECT_FALSE(static_cast<const SqueezeExciteLayer*>(copy->layer(i))->p.apply_to_input);
+      EXPECT_EQ(copy->layer(i)->output(0)->dims(), (Dims{2, 24, 1, 1}));
+    }
 }
 
 TEST(FuseSqueezeExcite, OneAndThreeSpatialDims) {

@@ -1,4 +1,6 @@
-// CPU squeeze-excitation gate: channel means, then both fully connected layers, in float64 (float32 tensors).
+// CPU squeeze-excitation gate: channel means, then both fully connected layers, in float64 (float32 tensors);
+// with apply_to_input the gate (rounded to float) multiplies x.
+#include <algorithm>
 #include <vector>
 
 #include "backends/common/pointwise_math.h"
@@ -30,6 +32,7 @@ class SqueezeExciteKernel : public Kernel {
     const bool cl = p_.channels_last;
     parallel_for(n_, 1, [&](int64_t b, int64_t e) {
       std::vector<double> mean(static_cast<size_t>(c)), h(static_cast<size_t>(s));
+      std::vector<float> gate(static_cast<size_t>(c));
       for (int64_t n = b; n < e; ++n) {
         const float* xn = x + n * c * sp;
         // Channel sums in element order along each channel (the pooling kernel's order).
@@ -53,9 +56,18 @@ class SqueezeExciteKernel : public Kernel {
         for (int64_t k = 0; k < c; ++k) {
           double acc = b2_.empty() ? 0.0 : b2_[k];
           for (int64_t j = 0; j < s; ++j) acc += w2_[k * s + j] * h[j];
-          y[n * c + k] = static_cast<float>(
+          gate[k] = static_cast<float>(
               p_.has_act2 ? pw::activation<double>(p_.act2.type, acc, p_.act2.alpha, p_.act2.beta) : acc);
         }
+        float* yn = y + (p_.apply_to_input ? n * c * sp : n * c);
+        if (!p_.apply_to_input)
+          std::copy(gate.begin(), gate.end(), yn);
+        else if (cl)
+          for (int64_t i = 0; i < sp; ++i)
+            for (int64_t k = 0; k < c; ++k) yn[i * c + k] = xn[i * c + k] * gate[k];
+        else
+          for (int64_t k = 0; k < c; ++k)
+            for (int64_t i = 0; i < sp; ++i) yn[k * sp + i] = xn[k * sp + i] * gate[k];
       }
     });
   }

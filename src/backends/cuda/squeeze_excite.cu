@@ -8,6 +8,10 @@
 // Channels-last x (the GPU layout of half-precision networks): split along the positions, lanes along the
 // channels (V-element vectors). Channels-first x: split along the channels, a warp per channel.
 // Weights are stored in x's dtype, biases and all arithmetic in float (partial sums in double for float32).
+// apply_to_input (y = x * gate): launched cooperatively (every block resident), the other blocks of a plane
+// wait for its last block's gate (a generation count in `flag`) and then multiply their share of x, so the
+// block's product costs no launch either; where the grid cannot be resident at once, a second kernel
+// multiplies.
 #include <type_traits>
 
 #include "backends/cuda/cuda_device.cuh"
@@ -33,8 +37,12 @@ struct SeArgs {
   const float* b2;
   void* part;      // SeAcc<T>[N][parts][C]
   unsigned* done;  // [N], zero between runs
+  float* gbuf;     // apply_to_input: the gate [N][C], rounded to T
+  unsigned* flag;  // fused: [N] generation counts, advanced by each plane's last block
+  T* y;            // fused: x * gate
   uint32_t c, s, sp, rows, parts;
   bool cl;
+  bool fused;  // cooperative launch: wait for the gate and write y
   bool has_act1, has_act2;
   ActivationParams act1, act2;
 };
@@ -80,16 +88,23 @@ __device__ __forceinline__ void se_reduce_rows(Acc* red, const Acc* sum) {
 }
 
 template <class T, int V>
+__device__ __forceinline__ void se_multiply(const SeArgs<T>& a, float* s_gate, uint32_t n, uint32_t split,
+                                            uint32_t tid, uint32_t nthreads);
+
+template <class T, int V>
 __global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
   using Acc = SeAcc<T>;
   __shared__ Acc red[kThreads * V];
   __shared__ bool s_last;
-  extern __shared__ float s_vals[];  // mean (C), then h (S)
+  __shared__ unsigned s_gen;
+  extern __shared__ float s_vals[];  // mean (C), then h (S); fused: then the gate (C)
   const uint32_t n = blockIdx.y, split = blockIdx.x, splits = gridDim.x;
   const uint32_t tx = blockDim.x, ty = blockDim.y, lane = threadIdx.x, row = threadIdx.y;
   const uint32_t tid = row * tx + lane, nthreads = tx * ty;
   Acc* part = static_cast<Acc*>(a.part);
   const T* xn = a.x + static_cast<size_t>(n) * a.sp * a.c;
+  // The generation before this run: it advances only after every block of the plane (this one too) counted.
+  if (a.fused && tid == 0) s_gen = *reinterpret_cast<volatile unsigned*>(a.flag + n);
   if (a.cl) {
     // Positions [split * rows, ...) of plane n; channel vectors in chunks of tx lanes.
     const uint32_t vecs = a.c / V, s_end = min(a.sp, (split + 1) * a.rows);
@@ -129,7 +144,15 @@ __global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
     if (s_last) a.done[n] = 0;  // ready for the next run (every block of this plane has counted)
   }
   __syncthreads();
-  if (!s_last) return;
+  if (!s_last) {
+    if (!a.fused) return;
+    if (tid == 0)
+      while (*reinterpret_cast<volatile unsigned*>(a.flag + n) == s_gen) __nanosleep(64);
+    __threadfence();
+    __syncthreads();
+    se_multiply<T, V>(a, s_vals, n, split, tid, nthreads);
+    return;
+  }
   __threadfence();
   // The last block of plane n: the means, then both layers.
   float* mean = s_vals;
@@ -154,8 +177,53 @@ __global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
   for (uint32_t ch = tid; ch < a.c; ch += nthreads) {
     float v = se_dot<T, V>(a.w2 + static_cast<size_t>(ch) * a.s, h, a.s, vec2, 0, 1) + (a.b2 ? a.b2[ch] : 0.f);
     if (a.has_act2) v = pw::activation<float>(a.act2.type, v, a.act2.alpha, a.act2.beta);
-    a.gate[static_cast<size_t>(n) * a.c + ch] = from_float<T>(v);
+    const T g = from_float<T>(v);
+    if (a.gate) a.gate[static_cast<size_t>(n) * a.c + ch] = g;
+    if (a.gbuf) a.gbuf[static_cast<size_t>(n) * a.c + ch] = to_float(g);
   }
+  if (!a.fused) return;
+  __threadfence();
+  __syncthreads();
+  if (tid == 0) atomicAdd(a.flag + n, 1u);  // releases the plane's waiting blocks
+  se_multiply<T, V>(a, s_vals, n, split, tid, nthreads);
+}
+
+// y = x * gate over the inputs a block (split, n) pooled (fused; launched separately: every block, by the
+// same plan). The gate comes from gbuf through shared memory.
+template <class T, int V>
+__device__ __forceinline__ void se_multiply(const SeArgs<T>& a, float* s_gate, uint32_t n, uint32_t split,
+                                            uint32_t tid, uint32_t nthreads) {
+  __syncthreads();  // s_gate may still be read as the means or hidden values
+  for (uint32_t ch = tid; ch < a.c; ch += nthreads) s_gate[ch] = __ldcg(a.gbuf + static_cast<size_t>(n) * a.c + ch);
+  __syncthreads();
+  const size_t base = static_cast<size_t>(n) * a.sp * a.c;
+  if (a.cl) {
+    const uint32_t vecs = a.c / V, p0 = split * a.rows, p1 = min(a.sp, p0 + a.rows);
+    const uint32_t count = p1 > p0 ? (p1 - p0) * vecs : 0;
+    for (uint32_t i = tid; i < count; i += nthreads) {
+      const uint32_t p = p0 + i / vecs, cv = i % vecs;
+      const size_t at = base + static_cast<size_t>(p) * a.c + cv * V;
+      Pack<T, V> v = load_pack<T, V>(a.x + at);
+#pragma unroll
+      for (int j = 0; j < V; ++j) v.v[j] = from_float<T>(to_float(v.v[j]) * s_gate[cv * V + j]);
+      store_pack<T, V>(a.y + at, v);
+    }
+  } else {
+    const uint32_t c0 = split * a.rows, c1 = min(a.c, c0 + a.rows);
+    const uint32_t count = c1 > c0 ? (c1 - c0) * a.sp : 0;
+    for (uint32_t i = tid; i < count; i += nthreads) {
+      const uint32_t ch = c0 + i / a.sp;
+      const size_t at = base + static_cast<size_t>(ch) * a.sp + i % a.sp;
+      a.y[at] = from_float<T>(to_float(a.x[at]) * s_gate[ch]);
+    }
+  }
+}
+
+// The product where the fused launch cannot run (more blocks than fit on the device at once).
+template <class T, int V>
+__global__ void __launch_bounds__(kThreads) se_apply(SeArgs<T> a) {
+  extern __shared__ float s_gate[];
+  se_multiply<T, V>(a, s_gate, blockIdx.y, blockIdx.x, threadIdx.y * blockDim.x + threadIdx.x, blockDim.x * blockDim.y);
 }
 
 class SqueezeExciteKernel : public Kernel {
@@ -175,7 +243,7 @@ class SqueezeExciteKernel : public Kernel {
     // Splits: about two blocks per multiprocessor over all planes, each thread loading a few times.
     const int64_t target = std::max<int64_t>(1, (2 * static_cast<int64_t>(sm_count()) + n_ - 1) / std::max<int64_t>(n_, 1));
     if (layer_.p.channels_last) {
-      const int64_t vecs = c_ / vector_width(), tx = std::min<int64_t>(vecs, 32), ty = kThreads / tx;
+      const int64_t ty = kThreads / block_x(static_cast<int>(vector_width()));
       const int64_t splits = std::max<int64_t>(1, std::min(target, sp_ / (4 * ty)));
       rows_ = std::max<int64_t>(1, (sp_ + splits - 1) / splits);
       splits_ = std::max<int64_t>(1, (sp_ + rows_ - 1) / rows_);
@@ -194,7 +262,34 @@ class SqueezeExciteKernel : public Kernel {
       done_.allocate(done);
       T2T_CUDA_CHECK(cudaMemset(done_.get(), 0, done));  // the last block of each plane resets its counter
     }
-    (void)s;
+    fused_ = false;
+    if (!layer_.p.apply_to_input) return;
+    const size_t gate = static_cast<size_t>(n_) * c_ * sizeof(float);
+    if (gate > gbuf_.size()) gbuf_.allocate(gate);
+    if (done > flag_.size()) {
+      flag_.allocate(done);
+      T2T_CUDA_CHECK(cudaMemset(flag_.get(), 0, done));
+    }
+    // One launch needs every block resident at once (cooperative launch): both vector widths must fit.
+    int device = 0, coop = 0;
+    T2T_CUDA_CHECK(cudaGetDevice(&device));
+    T2T_CUDA_CHECK(cudaDeviceGetAttribute(&coop, cudaDevAttrCooperativeLaunch, device));
+    if (!coop) return;
+    const size_t smem = static_cast<size_t>(c_ + s) * sizeof(float);
+    int per_sm = 1 << 30;
+    dispatch_float(dt_, [&](auto tag) {
+      using T = decltype(tag);
+      for (int v : {16 / static_cast<int>(sizeof(T)), 1}) {
+        int b = 0;
+        const int threads = block_threads(v);
+        if (v == 1)
+          T2T_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&b, se_gate<T, 1>, threads, smem));
+        else
+          T2T_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&b, se_gate<T, 16 / sizeof(T)>, threads, smem));
+        per_sm = std::min(per_sm, b);
+      }
+    });
+    fused_ = splits_ * n_ <= static_cast<int64_t>(per_sm) * sm_count();
   }
 
   void run(const KernelArgs& a) override {
@@ -209,6 +304,12 @@ class SqueezeExciteKernel : public Kernel {
       g.b1 = layer_.p.b1.empty() ? nullptr : b1_.as<const float>();
       g.w2 = w2_.as<const T>();
       g.b2 = layer_.p.b2.empty() ? nullptr : b2_.as<const float>();
+      const bool apply = layer_.p.apply_to_input;
+      g.gate = apply ? nullptr : g.gate;
+      g.gbuf = apply ? gbuf_.as<float>() : nullptr;
+      g.flag = flag_.as<unsigned>();
+      g.y = a.out[0].as<T>();
+      g.fused = apply && fused_;
       g.part = part_.get();
       g.done = done_.as<unsigned>();
       g.c = static_cast<uint32_t>(c_), g.s = static_cast<uint32_t>(layer_.p.squeeze_channels);
@@ -219,14 +320,28 @@ class SqueezeExciteKernel : public Kernel {
       const size_t smem = static_cast<size_t>(c_ + layer_.p.squeeze_channels) * sizeof(float);
       auto launch = [&](auto v) {
         constexpr int V = decltype(v)::value;
-        const uint32_t vecs = static_cast<uint32_t>(g.cl ? c_ / V : 32);
-        const uint32_t tx = std::min<uint32_t>(vecs, 32), ty = kThreads / tx;
-        se_gate<T, V><<<dim3(static_cast<unsigned>(splits_), static_cast<unsigned>(n_)), dim3(tx, ty), smem, st>>>(g);
+        const uint32_t tx = block_x(V), ty = kThreads / tx;
+        const dim3 grid(static_cast<unsigned>(splits_), static_cast<unsigned>(n_)), block(tx, ty);
+        if (!g.fused) {
+          se_gate<T, V><<<grid, block, smem, st>>>(g);
+          if (apply) {
+            check_launch("squeeze_excite");
+            se_apply<T, V><<<grid, block, static_cast<size_t>(c_) * sizeof(float), st>>>(g);
+          }
+          return;
+        }
+        cudaLaunchConfig_t cfg = {};
+        cfg.gridDim = grid, cfg.blockDim = block, cfg.dynamicSmemBytes = smem, cfg.stream = st;
+        cudaLaunchAttribute attr[1];
+        attr[0].id = cudaLaunchAttributeCooperative;
+        attr[0].val.cooperative = 1;
+        cfg.attrs = attr, cfg.numAttrs = 1;
+        T2T_CUDA_CHECK(cudaLaunchKernelEx(&cfg, se_gate<T, V>, g));
       };
       constexpr int kWide = 16 / sizeof(T);
       // Vectors along the channels need every row of x aligned: C a multiple of V and x 16-byte aligned.
       // (The weight rows take vectors where their own lengths allow; the weights are allocated aligned.)
-      if (c_ % kWide == 0 && is_aligned(g.x, 16))
+      if (c_ % kWide == 0 && is_aligned(g.x, 16) && (!apply || is_aligned(g.y, 16)))
         launch(std::integral_constant<int, kWide>{});
       else
         launch(std::integral_constant<int, 1>{});
@@ -234,9 +349,20 @@ class SqueezeExciteKernel : public Kernel {
     check_launch("squeeze_excite");
   }
 
-  const char* impl_name() const override { return "cuda_squeeze_excite"; }
+  const char* impl_name() const override {
+    return !layer_.p.apply_to_input ? "cuda_squeeze_excite" : fused_ ? "cuda_squeeze_excite_apply" : "cuda_squeeze_excite+multiply";
+  }
 
  private:
+  // Lanes along the channel vectors (channels-last; at most a warp) or a warp (channels-first), for V-element
+  // vectors; rows fill the block up to kThreads.
+  uint32_t block_x(int v) const {
+    return static_cast<uint32_t>(layer_.p.channels_last ? std::max<int64_t>(1, std::min<int64_t>(c_ / v, 32)) : 32);
+  }
+  int block_threads(int v) const {
+    const int tx = static_cast<int>(block_x(v));
+    return tx * (kThreads / tx);
+  }
   // The split plan assumes the widest vectors; narrower ones (misaligned x) only loop more.
   int64_t vector_width() const {
     const int64_t w = 16 / static_cast<int64_t>(dtype_size(dt_));
@@ -268,7 +394,8 @@ class SqueezeExciteKernel : public Kernel {
   SqueezeExciteLayer layer_;
   DataType dt_;
   bool uploaded_ = false;
-  DeviceBuffer w1_, w2_, b1_, b2_, part_, done_;
+  DeviceBuffer w1_, w2_, b1_, b2_, part_, done_, gbuf_, flag_;
+  bool fused_ = false;  // apply_to_input in one cooperative launch (reshape checked every block fits)
   int64_t n_ = 0, c_ = 0, sp_ = 0, rows_ = 1, splits_ = 1, parts_ = 1;
 };
 

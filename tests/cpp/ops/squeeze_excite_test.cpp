@@ -15,6 +15,8 @@ struct SeCase {
   int64_t s = 4;
   bool bias = true, channels_last = false;
   bool has_act1 = true, has_act2 = true;
+  bool apply = false;  // apply_to_input: the output is x * gate
+  std::string cuda_kernel;  // set: the CUDA kernel's name must contain it
   ActivationParams act1{ActivationType::kSILU, 0.f, 0.f}, act2{ActivationType::kSIGMOID, 0.f, 0.f};
 };
 
@@ -51,7 +53,15 @@ HostTensor ref_gate(const HostTensor& x, const SqueezeExciteParams& p) {
       y.v[b * c + k] = p.has_act2 ? pw::activation<double>(p.act2.type, a, p.act2.alpha, p.act2.beta) : a;
     }
   }
-  return y;
+  if (!p.apply_to_input) return y;
+  HostTensor z = x;  // x * gate, in x's layout
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t k = 0; k < c; ++k)
+      for (int64_t i = 0; i < sp; ++i) {
+        const int64_t at = p.channels_last ? (b * sp + i) * c + k : (b * c + k) * sp + i;
+        z.v[at] = x.v[at] * y.v[b * c + k];
+      }
+  return z;
 }
 
 void run(const SeCase& sc, DataType dt) {
@@ -65,9 +75,11 @@ void run(const SeCase& sc, DataType dt) {
   if (sc.bias) p.b1 = random_weights(sc.s, 0.5), p.b2 = random_weights(c, 0.5);
   p.has_act1 = sc.has_act1, p.has_act2 = sc.has_act2, p.act1 = sc.act1, p.act2 = sc.act2;
   p.channels_last = sc.channels_last;
+  p.apply_to_input = sc.apply;
   OpCase oc;
   oc.variant = sc.name + "_" + dtype_name(dt);
   oc.inputs = {{dt, sc.x}};
+  oc.cuda_kernel = sc.cuda_kernel;
   oc.build = [=](Network& n, const std::vector<Tensor*>& in) {
     return std::vector<Tensor*>{add_squeeze_excite(n, in[0], p)->output(0)};
   };
@@ -117,6 +129,25 @@ TEST(SqueezeExcite, ActivationsAndBias) {
     SeCase nhwc{"no_bias_nhwc", Dims{1, 6, 6, 64}, 16, false, true};
     run(nhwc, dt);
   }
+}
+
+TEST(SqueezeExcite, AppliedToTheInput) {
+  for (DataType dt : kFloatTypes)
+    for (bool cl : {false, true}) {
+      const std::string l = cl ? "_nhwc" : "";
+      auto apply = [&](SeCase c, const char* kernel = "cuda_squeeze_excite_apply") {
+        c.apply = true;
+        c.cuda_kernel = kernel;  // one cooperative launch
+        run(c, dt);
+      };
+      apply({"apply_b0_first" + l, cl ? Dims{1, 112, 112, 32} : Dims{1, 32, 112, 112}, 8, true, cl});
+      apply({"apply_b0_last" + l, cl ? Dims{1, 7, 7, 1152} : Dims{1, 1152, 7, 7}, 48, true, cl});
+      apply({"apply_batch32" + l, cl ? Dims{32, 14, 14, 240} : Dims{32, 240, 14, 14}, 10, true, cl});
+      apply({"apply_c20_s5" + l, cl ? Dims{2, 9, 9, 20} : Dims{2, 20, 9, 9}, 5, true, cl});
+      // More planes than blocks fit on a GPU at once: the gate kernel, then a separate product.
+      apply({"apply_batch3000" + l, cl ? Dims{3000, 2, 2, 16} : Dims{3000, 16, 2, 2}, 4, true, cl},
+            "cuda_squeeze_excite+multiply");
+    }
 }
 
 TEST(SqueezeExcite, BadParametersNameTheArgument) {
