@@ -22,7 +22,7 @@ namespace torch2trt::gpu {
 namespace {
 
 constexpr int kThreads = 256;
-constexpr int64_t kMaxWidth = 10240;  // C + S floats of shared memory (40 KB) for the last block's layers
+constexpr int64_t kMaxWidth = 10000;  // C + S floats of shared memory (40,000 bytes; with the static 8 KB under 48 KB)
 
 template <class T>
 using SeAcc = std::conditional_t<std::is_same_v<T, float>, double, float>;

@@ -113,6 +113,8 @@ TEST(SqueezeExcite, OddWidthsAndRanks) {
     run({"one_position", Dims{2, 64, 1, 1}, 16}, dt);
     // More channels than one pass of the block's lanes (chunks), and more positions than splits.
     run({"c2000_nhwc", Dims{1, 5, 5, 2000}, 100, true, true}, dt);
+    // C + S at the CUDA kernel's shared-memory limit (10000 floats).
+    run({"c9000_s1000_nhwc", Dims{1, 2, 2, 9000}, 1000, true, true}, dt);
   }
 }
 
