@@ -6,7 +6,7 @@
 //   mean (C)  ->  h = act1(W1 mean + b1) (S, a warp per output, lanes along C)  ->  gate = act2(W2 h + b2)
 //   (C, a thread per output, along a row of W2).
 // Channels-last x (the GPU layout of half-precision networks): split along the positions, lanes along the
-// channels (V-element vectors). Channels-first x: split along the channels, a warp per channel.
+// channels (V-element vectors). Channels-first x: split along the positions too, a warp per channel.
 // Weights are stored in x's dtype, biases and all arithmetic in float (partial sums in double for float32).
 // apply_to_input (y = x * gate): launched cooperatively (every block resident), the other blocks of a plane
 // wait for its last block's gate (a generation count in `flag`) and then multiply their share of x, so the
@@ -52,22 +52,58 @@ __device__ __forceinline__ float se_warp_sum(float v) {
   return v;
 }
 
-// sum_j w[j] * v[j] for j < n: V-element loads of w where `vec` (w 16-byte aligned, n a multiple of V),
-// starting at element `first` and stepping by `step` elements (lanes of a warp share a row that way).
-template <class T, int V>
-__device__ __forceinline__ float se_dot(const T* w, const float* v, uint32_t n, bool vec, uint32_t first,
-                                        uint32_t step) {
-  float acc = 0.f;
-  if (V > 1 && vec) {
-    for (uint32_t i = first * V; i < n; i += step * V) {
-      const Pack<T, V> p = load_pack<T, V>(w + i);
+// The last block runs alone on one multiprocessor, so its loops keep many loads in flight: R rows at a time,
+// loops unrolled (one row per iteration waited for each load in turn: 23 us per gate at batch 1, measured).
+
+// acc[k] = sum_i w[(j0 + k) * n + i] * v[i] over this lane's share of i (lane, lane + 32, ... in V-element
+// vectors where `vec`: n a multiple of V, rows 16-byte aligned), for k < R; rows past `rows` repeat the last.
+template <class T, int V, int R>
+__device__ __forceinline__ void se_warp_rows(const T* w, uint32_t j0, uint32_t rows, uint32_t n, const float* v,
+                                             bool vec, uint32_t lane, float* acc) {
+  const T* r[R];
 #pragma unroll
-      for (int j = 0; j < V; ++j) acc += to_float(p.v[j]) * v[i + j];
+  for (int k = 0; k < R; ++k) acc[k] = 0.f, r[k] = w + static_cast<size_t>(min(j0 + k, rows - 1)) * n;
+  if (V > 1 && vec) {
+#pragma unroll 2
+    for (uint32_t i = lane * V; i < n; i += 32 * V) {
+      Pack<T, V> p[R];
+#pragma unroll
+      for (int k = 0; k < R; ++k) p[k] = load_pack<T, V>(r[k] + i);
+#pragma unroll
+      for (int k = 0; k < R; ++k)
+#pragma unroll
+        for (int j = 0; j < V; ++j) acc[k] += to_float(p[k].v[j]) * v[i + j];
     }
   } else {
-    for (uint32_t i = first; i < n; i += step) acc += to_float(w[i]) * v[i];
+#pragma unroll 4
+    for (uint32_t i = lane; i < n; i += 32) {
+      float p[R];
+#pragma unroll
+      for (int k = 0; k < R; ++k) p[k] = to_float(r[k][i]);
+#pragma unroll
+      for (int k = 0; k < R; ++k) acc[k] += p[k] * v[i];
+    }
   }
-  return acc;
+}
+
+// acc[k] = sum_i w[rows[k] * n + i] * v[i] over all i < n, one thread, for two rows.
+template <class T, int V>
+__device__ __forceinline__ void se_thread_rows(const T* w, const uint32_t* rows, uint32_t n, const float* v, bool vec,
+                                               float* acc) {
+  const T* r0 = w + static_cast<size_t>(rows[0]) * n;
+  const T* r1 = w + static_cast<size_t>(rows[1]) * n;
+  acc[0] = acc[1] = 0.f;
+  if (V > 1 && vec) {
+#pragma unroll 4
+    for (uint32_t i = 0; i < n; i += V) {
+      const Pack<T, V> p0 = load_pack<T, V>(r0 + i), p1 = load_pack<T, V>(r1 + i);
+#pragma unroll
+      for (int j = 0; j < V; ++j) acc[0] += to_float(p0.v[j]) * v[i + j], acc[1] += to_float(p1.v[j]) * v[i + j];
+    }
+  } else {
+#pragma unroll 8
+    for (uint32_t i = 0; i < n; ++i) acc[0] += to_float(r0[i]) * v[i], acc[1] += to_float(r1[i]) * v[i];
+  }
 }
 
 // Sums each lane's V values over the ty rows of the block into row 0 (tree, fixed order).
@@ -91,6 +127,7 @@ template <class T, int V>
 __device__ __forceinline__ void se_multiply(const SeArgs<T>& a, float* s_gate, uint32_t n, uint32_t split,
                                             uint32_t tid, uint32_t nthreads);
 
+// Grid (splits, N), block (tx, ty): block (split, n) takes positions [split * rows, ...) of image n.
 template <class T, int V>
 __global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
   using Acc = SeAcc<T>;
@@ -100,21 +137,23 @@ __global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
   extern __shared__ float s_vals[];  // mean (C), then h (S); fused: then the gate (C)
   const uint32_t n = blockIdx.y, split = blockIdx.x, splits = gridDim.x;
   const uint32_t tx = blockDim.x, ty = blockDim.y, lane = threadIdx.x, row = threadIdx.y;
-  const uint32_t tid = row * tx + lane, nthreads = tx * ty;
+  const uint32_t tid = row * tx + lane, nthreads = tx * ty, warp = tid / 32, wl = tid % 32, warps = nthreads / 32;
+  const uint32_t vecs = a.c / V, p0 = split * a.rows, p1 = min(a.sp, p0 + a.rows);
   Acc* part = static_cast<Acc*>(a.part);
+  Acc* my_part = part + (static_cast<size_t>(n) * a.parts + split) * a.c;
   const T* xn = a.x + static_cast<size_t>(n) * a.sp * a.c;
   // The generation before this run: it advances only after every block of the plane (this one too) counted.
   if (a.fused && tid == 0) s_gen = *reinterpret_cast<volatile unsigned*>(a.flag + n);
   if (a.cl) {
-    // Positions [split * rows, ...) of plane n; channel vectors in chunks of tx lanes.
-    const uint32_t vecs = a.c / V, s_end = min(a.sp, (split + 1) * a.rows);
+    // Lanes along the channel vectors (in chunks of tx), rows along the positions.
     for (uint32_t v0 = 0; v0 < vecs; v0 += tx) {
       const uint32_t cv = v0 + lane;
       Acc sum[V];
 #pragma unroll
       for (int j = 0; j < V; ++j) sum[j] = 0;
       if (cv < vecs)
-        for (uint32_t p = split * a.rows + row; p < s_end; p += ty) {
+#pragma unroll 4
+        for (uint32_t p = p0 + row; p < p1; p += ty) {
           const Pack<T, V> x = load_pack<T, V>(xn + static_cast<size_t>(p) * a.c + cv * V);
 #pragma unroll
           for (int j = 0; j < V; ++j) sum[j] += to_float(x.v[j]);
@@ -122,20 +161,19 @@ __global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
       se_reduce_rows<Acc, V>(red, sum);
       if (row == 0 && cv < vecs)
 #pragma unroll
-        for (int j = 0; j < V; ++j) part[(static_cast<size_t>(n) * a.parts + split) * a.c + cv * V + j] = red[lane * V + j];
+        for (int j = 0; j < V; ++j) my_part[cv * V + j] = red[lane * V + j];
       __syncthreads();
     }
-  } else {
-    // Channels [split * rows, ...) of plane n, a warp per channel, lanes along its positions.
-    const uint32_t warp = tid / 32, wl = tid % 32, warps = nthreads / 32;
-    const uint32_t c_end = min(a.c, (split + 1) * a.rows);
-    if (warp < warps)
-      for (uint32_t ch = split * a.rows + warp; ch < c_end; ch += warps) {
-        Acc s = 0;
-        for (uint32_t p = wl; p < a.sp; p += 32) s += to_float(xn[static_cast<size_t>(ch) * a.sp + p]);
-        for (int w = 16; w > 0; w >>= 1) s += __shfl_xor_sync(0xffffffffu, s, w);
-        if (wl == 0) part[static_cast<size_t>(n) * a.c + ch] = s;
-      }
+  } else if (warp < warps) {
+    // A warp per channel, lanes along the positions.
+    for (uint32_t ch = warp; ch < a.c; ch += warps) {
+      Acc s = 0;
+      const T* xc = xn + static_cast<size_t>(ch) * a.sp;
+#pragma unroll 4
+      for (uint32_t p = p0 + wl; p < p1; p += 32) s += to_float(xc[p]);
+      for (int w = 16; w > 0; w >>= 1) s += __shfl_xor_sync(0xffffffffu, s, w);
+      if (wl == 0) my_part[ch] = s;
+    }
   }
   __threadfence();
   __syncthreads();
@@ -154,32 +192,59 @@ __global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
     return;
   }
   __threadfence();
-  // The last block of plane n: the means, then both layers.
+  // The last block of plane n. The means: lanes along the channel vectors, rows along the partials.
   float* mean = s_vals;
   float* h = s_vals + a.c;
-  for (uint32_t ch = tid; ch < a.c; ch += nthreads) {
-    Acc s = 0;
-    for (uint32_t k = 0; k < a.parts; ++k) s += __ldcg(part + (static_cast<size_t>(n) * a.parts + k) * a.c + ch);
-    mean[ch] = a.sp > 0 ? static_cast<float>(s / static_cast<Acc>(a.sp)) : 0.f;
+  const Acc* pn = part + static_cast<size_t>(n) * a.parts * a.c;
+  for (uint32_t v0 = 0; v0 < vecs; v0 += tx) {
+    const uint32_t cv = v0 + lane;
+    Acc sum[V];
+#pragma unroll
+    for (int j = 0; j < V; ++j) sum[j] = 0;
+    if (cv < vecs)
+#pragma unroll 4
+      for (uint32_t k = row; k < a.parts; k += ty)
+#pragma unroll
+        for (int j = 0; j < V; ++j) sum[j] += __ldcg(pn + static_cast<size_t>(k) * a.c + cv * V + j);
+    se_reduce_rows<Acc, V>(red, sum);
+    if (row == 0 && cv < vecs)
+#pragma unroll
+      for (int j = 0; j < V; ++j) mean[cv * V + j] = a.sp > 0 ? static_cast<float>(red[lane * V + j] / static_cast<Acc>(a.sp)) : 0.f;
+    __syncthreads();
   }
-  __syncthreads();
-  const uint32_t warp = tid / 32, wl = tid % 32, warps = nthreads / 32;
+  // h = act1(W1 mean + b1): four rows per warp at a time.
   const bool vec1 = a.c % V == 0, vec2 = a.s % V == 0;
+  constexpr int R = 4;
   if (warp < warps)
-    for (uint32_t j = warp; j < a.s; j += warps) {
-      float v = se_warp_sum(se_dot<T, V>(a.w1 + static_cast<size_t>(j) * a.c, mean, a.c, vec1, wl, 32));
-      if (wl == 0) {
-        v += a.b1 ? a.b1[j] : 0.f;
-        h[j] = a.has_act1 ? pw::activation<float>(a.act1.type, v, a.act1.alpha, a.act1.beta) : v;
-      }
+    for (uint32_t j0 = warp * R; j0 < a.s; j0 += warps * R) {
+      float acc[R];
+      se_warp_rows<T, V, R>(a.w1, j0, a.s, a.c, mean, vec1, wl, acc);
+#pragma unroll
+      for (int k = 0; k < R; ++k) acc[k] = se_warp_sum(acc[k]);
+      if (wl == 0)
+#pragma unroll
+        for (int k = 0; k < R; ++k)
+          if (j0 + k < a.s) {
+            const float v = acc[k] + (a.b1 ? a.b1[j0 + k] : 0.f);
+            h[j0 + k] = a.has_act1 ? pw::activation<float>(a.act1.type, v, a.act1.alpha, a.act1.beta) : v;
+          }
     }
   __syncthreads();
-  for (uint32_t ch = tid; ch < a.c; ch += nthreads) {
-    float v = se_dot<T, V>(a.w2 + static_cast<size_t>(ch) * a.s, h, a.s, vec2, 0, 1) + (a.b2 ? a.b2[ch] : 0.f);
-    if (a.has_act2) v = pw::activation<float>(a.act2.type, v, a.act2.alpha, a.act2.beta);
-    const T g = from_float<T>(v);
-    if (a.gate) a.gate[static_cast<size_t>(n) * a.c + ch] = g;
-    if (a.gbuf) a.gbuf[static_cast<size_t>(n) * a.c + ch] = to_float(g);
+  // gate = act2(W2 h + b2): a thread per channel, two channels at a time.
+  for (uint32_t c0 = tid; c0 < a.c; c0 += 2 * nthreads) {
+    const uint32_t rows[2] = {c0, min(c0 + nthreads, a.c - 1)};
+    float acc[2];
+    se_thread_rows<T, V>(a.w2, rows, a.s, h, vec2, acc);
+#pragma unroll
+    for (int k = 0; k < 2; ++k) {
+      const uint32_t ch = k == 0 ? c0 : c0 + nthreads;
+      if (ch >= a.c) break;
+      float v = acc[k] + (a.b2 ? a.b2[ch] : 0.f);
+      if (a.has_act2) v = pw::activation<float>(a.act2.type, v, a.act2.alpha, a.act2.beta);
+      const T g = from_float<T>(v);
+      if (a.gate) a.gate[static_cast<size_t>(n) * a.c + ch] = g;
+      if (a.gbuf) a.gbuf[static_cast<size_t>(n) * a.c + ch] = to_float(g);
+    }
   }
   if (!a.fused) return;
   __threadfence();
@@ -188,7 +253,7 @@ __global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
   se_multiply<T, V>(a, s_vals, n, split, tid, nthreads);
 }
 
-// y = x * gate over the inputs a block (split, n) pooled (fused; launched separately: every block, by the
+// y = x * gate over the positions block (split, n) pooled (fused; launched separately: every block, by the
 // same plan). The gate comes from gbuf through shared memory.
 template <class T, int V>
 __device__ __forceinline__ void se_multiply(const SeArgs<T>& a, float* s_gate, uint32_t n, uint32_t split,
@@ -197,9 +262,10 @@ __device__ __forceinline__ void se_multiply(const SeArgs<T>& a, float* s_gate, u
   for (uint32_t ch = tid; ch < a.c; ch += nthreads) s_gate[ch] = __ldcg(a.gbuf + static_cast<size_t>(n) * a.c + ch);
   __syncthreads();
   const size_t base = static_cast<size_t>(n) * a.sp * a.c;
+  const uint32_t p0 = split * a.rows, p1 = min(a.sp, p0 + a.rows), np = p1 > p0 ? p1 - p0 : 0;
   if (a.cl) {
-    const uint32_t vecs = a.c / V, p0 = split * a.rows, p1 = min(a.sp, p0 + a.rows);
-    const uint32_t count = p1 > p0 ? (p1 - p0) * vecs : 0;
+    const uint32_t vecs = a.c / V, count = np * vecs;
+#pragma unroll 4
     for (uint32_t i = tid; i < count; i += nthreads) {
       const uint32_t p = p0 + i / vecs, cv = i % vecs;
       const size_t at = base + static_cast<size_t>(p) * a.c + cv * V;
@@ -209,11 +275,11 @@ __device__ __forceinline__ void se_multiply(const SeArgs<T>& a, float* s_gate, u
       store_pack<T, V>(a.y + at, v);
     }
   } else {
-    const uint32_t c0 = split * a.rows, c1 = min(a.c, c0 + a.rows);
-    const uint32_t count = c1 > c0 ? (c1 - c0) * a.sp : 0;
+    const uint32_t count = np * a.c;
+#pragma unroll 4
     for (uint32_t i = tid; i < count; i += nthreads) {
-      const uint32_t ch = c0 + i / a.sp;
-      const size_t at = base + static_cast<size_t>(ch) * a.sp + i % a.sp;
+      const uint32_t ch = i / np;
+      const size_t at = base + static_cast<size_t>(ch) * a.sp + p0 + i % np;
       a.y[at] = from_float<T>(to_float(a.x[at]) * s_gate[ch]);
     }
   }
@@ -240,20 +306,14 @@ class SqueezeExciteKernel : public Kernel {
     if (n_ > 65535) throw Unsupported("CUDA squeeze-excitation: batch " + std::to_string(n_) + " above 65535");
     if (in[0].dims.volume() >= (int64_t(1) << 31))
       throw Unsupported("CUDA squeeze-excitation: inputs of 2^31 or more elements");
-    // Splits: about two blocks per multiprocessor over all planes, each thread loading a few times.
+    // Splits along the positions: about eight loads per thread (a few rounds of four in flight), at most two
+    // blocks per multiprocessor over all images. Every split leaves C partial sums for the last block.
     const int64_t target = std::max<int64_t>(1, (2 * static_cast<int64_t>(sm_count()) + n_ - 1) / std::max<int64_t>(n_, 1));
-    if (layer_.p.channels_last) {
-      const int64_t ty = kThreads / block_x(static_cast<int>(vector_width()));
-      const int64_t splits = std::max<int64_t>(1, std::min(target, sp_ / (4 * ty)));
-      rows_ = std::max<int64_t>(1, (sp_ + splits - 1) / splits);
-      splits_ = std::max<int64_t>(1, (sp_ + rows_ - 1) / rows_);
-      parts_ = splits_;
-    } else {
-      const int64_t splits = std::max<int64_t>(1, std::min(target, (c_ + 7) / 8));
-      rows_ = std::max<int64_t>(1, (c_ + splits - 1) / splits);
-      splits_ = std::max<int64_t>(1, (c_ + rows_ - 1) / rows_);
-      parts_ = 1;
-    }
+    const int64_t loads = sp_ * (layer_.p.channels_last ? c_ / vector_width() : c_);
+    const int64_t splits = std::max<int64_t>(1, std::min({target, (loads + kThreads * 8 - 1) / (kThreads * 8), sp_}));
+    rows_ = std::max<int64_t>(1, (sp_ + splits - 1) / splits);
+    splits_ = std::max<int64_t>(1, (sp_ + rows_ - 1) / rows_);
+    parts_ = splits_;
     const size_t acc = dt_ == DataType::kFLOAT ? sizeof(double) : sizeof(float);
     const size_t part = static_cast<size_t>(n_) * parts_ * c_ * acc;
     if (part > part_.size()) part_.allocate(part);

@@ -379,6 +379,9 @@ TEST(Convolution, ChannelsLastDepthwiseOwnKernel) {
       {"2d_depthwise_c6", 1, 6, 6, 6, {7, 6}, {3, 3}, {}, {}, {1, 1}, {1, 1}},
       // An odd channel count: the last pair holds one channel.
       {"2d_depthwise_c7", 2, 7, 7, 7, {6, 5}, {3, 3}, {}, {}, {1, 1}, {1, 1}},
+      // Kernel widths the kernel does not unroll (7) and a 5-tall, 3-wide one (the unrolled width 3).
+      {"2d_depthwise_c16_k3x7", 1, 16, 16, 16, {9, 12}, {3, 7}, {}, {}, {1, 3}, {1, 3}},
+      {"2d_depthwise_c16_k5x3", 1, 16, 16, 16, {9, 12}, {5, 3}, {}, {}, {2, 1}, {2, 1}},
   };
   for (DataType dt : {DataType::kHALF, DataType::kFLOAT, DataType::kBF16})
     for (const ConvSpec& s : specs)
