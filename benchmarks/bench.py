@@ -5,11 +5,12 @@
     python benchmarks/bench.py --report benchmarks/results/h100_*.json benchmarks/results/h200_fp32.json benchmarks/results/h200_autotune.json
                                         # docs/benchmarks.md (+ PNG): one table per GPU, the first file's GPU first
 
-Every model uses random weights. Times are medians of CUDA-event-timed runs after warm-up (host
-clock on the CPU). Each torch2trt output is compared with the fp32 eager output (relative L2).
+Every model uses random weights. Every method is built (and compiled) first; then all are timed in five
+interleaved rounds that alternate their order (so drifting clocks or a compiler's background threads weigh
+on all alike); times are medians of CUDA-event-timed calls after warm-up (host clock on the CPU). Each torch2trt output is compared with the fp32 eager output (relative L2).
 Each row also records `torch2trt_engine_only_ms`, the engine call alone with its addresses bound once (no
-Python forward), so the host time of a call can be told from the engine's; `--torch2trt-first` times
-torch2trt before eager and torch.compile have run in the process.
+Python forward), so the host time of a call can be told from the engine's; `--torch2trt-first` builds
+torch2trt before torch.compile runs in the process.
 """
 
 import argparse
@@ -58,27 +59,40 @@ def make_model(name, batch, device, dtype):
     return model, x
 
 
-def time_ms(fn, x, device, warmup=10, runs=50):
-    with torch.no_grad():
-        for _ in range(warmup):
+def _samples(fn, x, device, runs):
+    """ms of each of `runs` calls: CUDA events around each call (waited), or the host clock on the CPU."""
+    times = []
+    for _ in range(runs):
+        if device.type == "cuda":
+            a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            a.record()
             fn(x)
+            b.record()
+            b.synchronize()
+            times.append(a.elapsed_time(b))
+        else:
+            t0 = time.perf_counter()
+            fn(x)
+            times.append((time.perf_counter() - t0) * 1e3)
+    return times
+
+
+def time_interleaved(fns, x, device, warmup=10, runs=50, rounds=5):
+    """Median ms per call of each of `fns` (name -> callable), timed in `rounds` rounds that alternate the
+    order (forward, then backward), so that whatever drifts during a run -- clocks, a compiler's background
+    threads, the allocator -- weighs on every method alike instead of on the one timed last."""
+    samples = {k: [] for k in fns}
+    with torch.no_grad():
+        for fn in fns.values():
+            for _ in range(warmup):
+                fn(x)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
-            times = []
-            for _ in range(runs):
-                a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-                a.record()
-                fn(x)
-                b.record()
-                b.synchronize()
-                times.append(a.elapsed_time(b))
-        else:
-            times = []
-            for _ in range(runs):
-                t0 = time.perf_counter()
-                fn(x)
-                times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
+        per = max(1, runs // rounds)
+        for r in range(rounds):
+            for k in (list(fns) if r % 2 == 0 else list(reversed(list(fns)))):
+                samples[k] += _samples(fns[k], x, device, per)
+    return {k: statistics.median(v) for k, v in samples.items()}
 
 
 def rel_l2(a, b):
@@ -86,36 +100,36 @@ def rel_l2(a, b):
     return float((a - b).norm() / b.norm().clamp_min(1e-30))
 
 
-def engine_only_ms(trt_model, x, device, runs):
-    """Waited time of the engine call alone (addresses bound once, no Python forward): with torch2trt_ms it
-    separates the host time of a call from the engine's."""
+def engine_only(trt_model, x, device):
+    """The engine call alone (addresses bound once, no Python forward): with torch2trt_ms it separates the
+    host time of a call from the engine's."""
     ctx = trt_model.context
     outs = [torch.empty(shape, dtype=dt, device=device) for _, shape, dt in trt_model._outputs]
     for (name, _, _), t in zip(trt_model._inputs + trt_model._outputs, [x] + outs):
         ctx.set_tensor_address(name, t.data_ptr())
     stream = torch.cuda.current_stream(device).cuda_stream if device.type == "cuda" else 0
-    return time_ms(lambda _: ctx.execute_async_v3(stream), x, device, runs=runs)
+    return lambda _: ctx.execute_async_v3(stream)
 
 
-def run_torch2trt(row, model32, x32, ref, precision, device, runs):
+def build_torch2trt(row, model32, x32, ref, precision):
+    """The TRTModule (None on failure, recorded in the row) and its accuracy against the fp32 eager output."""
     from torch2trt import torch2trt
 
     t0 = time.perf_counter()
     try:
         trt_model = torch2trt(model32, [x32], fp16_mode=precision == "fp16")
         row["torch2trt_build_s"] = round(time.perf_counter() - t0, 1)
-        row["torch2trt_ms"] = time_ms(trt_model, x32, device, runs=runs)
         with torch.no_grad():
             row["rel_l2_vs_fp32"] = rel_l2(trt_model(x32).float(), ref)
-        if len(trt_model._inputs) == 1:
-            row["torch2trt_engine_only_ms"] = engine_only_ms(trt_model, x32, device, runs)
+        return trt_model
     except Exception as e:
         row["torch2trt_ms"] = None
         row["torch2trt_error"] = f"{type(e).__name__}: {str(e)[:300]}"
+        return None
 
 
 def bench_one(name, batch, precision, compile_modes, device, runs, torch2trt_first=False):
-
+    """One row: every method is built (and compiled) first, then all are timed in interleaved rounds."""
     dtype = torch.float16 if precision == "fp16" else torch.float32
     torch.manual_seed(0)
     model32, x32 = make_model(name, batch, device, torch.float32)
@@ -123,11 +137,12 @@ def bench_one(name, batch, precision, compile_modes, device, runs, torch2trt_fir
         ref = model32(x32).float()
     model = copy.deepcopy(model32).to(dtype)  # Module.to is in place: keep the fp32 model for torch2trt
     x = x32 if x32.dtype == torch.long else x32.to(dtype)
-    row = {"model": name, "batch": batch, "precision": precision, "device": str(device)}
-    if torch2trt_first:  # before eager and torch.compile have run in the process (an order experiment)
+    row = {"model": name, "batch": batch, "precision": precision, "device": str(device), "timing": "interleaved"}
+    trt_model = None
+    if torch2trt_first:  # built before torch.compile runs in the process (an order experiment)
         row["torch2trt_first"] = True
-        run_torch2trt(row, model32, x32, ref, precision, device, runs)
-    row["eager_ms"] = time_ms(model, x, device, runs=runs)
+        trt_model = build_torch2trt(row, model32, x32, ref, precision)
+    fns = {"eager": model}
     if precision != "fp32":
         with torch.no_grad():  # the reduced-precision error PyTorch itself makes, for comparison
             row["eager_rel_l2_vs_fp32"] = rel_l2(model(x).float(), ref)
@@ -136,14 +151,28 @@ def bench_one(name, batch, precision, compile_modes, device, runs, torch2trt_fir
         t0 = time.perf_counter()
         try:
             compiled = torch.compile(model, mode=mode)
-            row[f"compile_{mode}_ms"] = time_ms(compiled, x, device, runs=runs)
+            with torch.no_grad():
+                for _ in range(3):  # compiles (and, for reduce-overhead, records its CUDA graph)
+                    compiled(x)
+            fns[f"compile_{mode}"] = compiled
         except Exception as e:  # a compile failure is a result too
             row[f"compile_{mode}_ms"] = None
             row[f"compile_{mode}_error"] = f"{type(e).__name__}: {str(e)[:200]}"
         row[f"compile_{mode}_build_s"] = round(time.perf_counter() - t0, 1)
-    torch._dynamo.reset()
     if not torch2trt_first:
-        run_torch2trt(row, model32, x32, ref, precision, device, runs)
+        trt_model = build_torch2trt(row, model32, x32, ref, precision)
+    if trt_model is not None:
+        fns["torch2trt"] = trt_model
+        if len(trt_model._inputs) == 1:
+            fns["torch2trt_engine_only"] = engine_only(trt_model, x32, device)
+    # torch2trt takes the fp32 input (its engine casts); the others the input in their precision.
+    timed = {k: (lambda _, f=f, inp=(x32 if k.startswith("torch2trt") else x): f(inp)) for k, f in fns.items()}
+    for k, v in time_interleaved(timed, x, device, runs=runs).items():
+        row[f"{k}_ms"] = v
+    del timed, fns, trt_model
+    torch._dynamo.reset()  # the compiled models' graphs and memory pools go with the row
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
     return row
 
 
@@ -271,7 +300,8 @@ def main():
     p.add_argument("--runs", type=int, default=50)
     p.add_argument("--json", help="write results here")
     p.add_argument("--torch2trt-first", action="store_true",
-                   help="time torch2trt before eager and torch.compile in each row (default: after them)")
+                   help="build torch2trt before torch.compile runs in each row (default: after it); timing is "
+                        "interleaved either way")
     p.add_argument("--report", nargs="*", help="JSON files to merge into docs/benchmarks.md")
     p.add_argument("--md", default="docs/benchmarks.md")
     args = p.parse_args()

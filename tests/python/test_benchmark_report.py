@@ -56,3 +56,30 @@ def test_one_table_per_gpu_first_file_first(bench, tmp_path):
     section_b = text[text.index("## GPU B"):]
     assert "| resnet18 | 1 | fp32 | 4.000 | 8.000 | x0.50 |" in section_b
     assert "GPU A" not in section_b
+
+
+def test_timing_rounds_alternate_the_order(bench):
+    import torch
+
+    calls = []
+    fns = {name: (lambda _, name=name: calls.append(name)) for name in ("a", "b", "c")}
+    t = bench.time_interleaved(fns, None, torch.device("cpu"), warmup=1, runs=4, rounds=2)
+    assert set(t) == {"a", "b", "c"} and all(v >= 0 for v in t.values())
+    timed = calls[3:]  # after one warm-up call each
+    assert timed == ["a", "a", "b", "b", "c", "c", "c", "c", "b", "b", "a", "a"]
+
+
+def test_bench_one_builds_everything_then_times_every_method(bench, monkeypatch):
+    import torch
+
+    def tiny(name, batch, device, dtype):
+        torch.manual_seed(0)
+        m = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU()).eval().to(device=device, dtype=dtype)
+        return m, torch.randn(batch, 3, 16, 16, device=device, dtype=dtype)
+
+    monkeypatch.setattr(bench, "make_model", tiny)
+    row = bench.bench_one("tiny", 2, "fp32", [], torch.device("cpu"), runs=5)
+    assert row["timing"] == "interleaved"
+    for k in ("eager_ms", "torch2trt_ms", "torch2trt_engine_only_ms"):
+        assert row[k] > 0, k
+    assert row["rel_l2_vs_fp32"] < 1e-5
