@@ -139,7 +139,10 @@ struct RowParams {
 // Row `row` of `count` elements at x + row * count, normalized into y: warp `row` of the grid-stride loop.
 // CH > 0: the row is at most CH * 32 * V elements and stays in registers (one read of x: short rows are
 // latency-bound, BERT's at batch 1); CH == 0: any length, x read three times (the re-reads hit L1).
-template <class T, int V, int CH>
+// PV: scale and bias are each one 16-byte aligned row of `count` values shared by every row (LayerNorm's gamma
+// and beta): their loads are unconditional vector loads, which the compiler issues with x's, all in flight
+// together (behind the run-time alignment branch of load_param they waited one after another).
+template <class T, int V, int CH, bool PV = false>
 __global__ void __launch_bounds__(kRowWarps * 32)
     row_norm(const T* __restrict__ x, const T* __restrict__ scale, const T* __restrict__ bias, T* __restrict__ y,
              int64_t rows, int count, float eps, RowParams rp) {
@@ -149,8 +152,8 @@ __global__ void __launch_bounds__(kRowWarps * 32)
   for (int64_t row = blockIdx.x * static_cast<int64_t>(kRowWarps) + threadIdx.x / 32; row < rows;
        row += static_cast<int64_t>(gridDim.x) * kRowWarps) {
     const T* xr = x + row * count;
-    int64_t po[2];
-    rp.kept.get(row, po);
+    int64_t po[2] = {0, 0};
+    if constexpr (!PV) rp.kept.get(row, po);
     const T* sr = scale + po[0];
     const T* br = bias + po[1];
     // Cached rows also load their scale and bias up front, so those loads overlap the reductions.
@@ -164,8 +167,13 @@ __global__ void __launch_bounds__(kRowWarps * 32)
         for (int j = 0; j < V; ++j) cache[k][j] = 0.f;
         if (c < count) {
           load_vec<T, V>(xr + c, cache[k]);
-          load_param<T, V>(sr, rp.scale_cols, c, gc[k]);
-          load_param<T, V>(br, rp.bias_cols, c, bc[k]);
+          if constexpr (PV) {
+            load_vec<T, V>(sr + c, gc[k]);
+            load_vec<T, V>(br + c, bc[k]);
+          } else {
+            load_param<T, V>(sr, rp.scale_cols, c, gc[k]);
+            load_param<T, V>(br, rp.bias_cols, c, bc[k]);
+          }
         }
 #pragma unroll
         for (int j = 0; j < V; ++j) s += static_cast<Acc>(cache[k][j]);
@@ -328,7 +336,11 @@ class NormalizationKernel : public Kernel {
     if (!along(kScale, &rp_.scale_cols) || !along(kBias, &rp_.bias_cols)) return;
     int64_t ps[2][kMaxDims] = {};
     int k = 0;
-    for (size_t i = 0; i < first; ++i, ++k) ps[0][k] = live[i].s[kScale], ps[1][k] = live[i].s[kBias];
+    shared_params_ = true;
+    for (size_t i = 0; i < first; ++i, ++k) {
+      ps[0][k] = live[i].s[kScale], ps[1][k] = live[i].s[kBias];
+      shared_params_ = shared_params_ && ps[0][k] == 0 && ps[1][k] == 0;
+    }
     rp_.kept = make_offset_calc<2>(kd, ps);
     rows_ = true;
   }
@@ -380,10 +392,16 @@ class NormalizationKernel : public Kernel {
         row_norm<T, 1, 0><<<grid, kRowWarps * 32, 0, s>>>(x, scale, bias, y, rows, count, p_.epsilon, rp_);
         return;
       }
-      // Rows of up to 4 vectors per lane stay in registers.
+      // Rows of up to 4 vectors per lane stay in registers. Parameters that are one aligned row for all rows
+      // (no kept-dim stride) load as vectors unconditionally.
       const int per_lane = (count + 32 * V - 1) / (32 * V);
+      const bool pv = rp_.scale_cols && rp_.bias_cols && shared_params_ && aligned(scale) && aligned(bias);
       auto launch = [&](auto ch) {
-        row_norm<T, V, decltype(ch)::value><<<grid, kRowWarps * 32, 0, s>>>(x, scale, bias, y, rows, count, p_.epsilon, rp_);
+        if (pv)
+          row_norm<T, V, decltype(ch)::value, true>
+              <<<grid, kRowWarps * 32, 0, s>>>(x, scale, bias, y, rows, count, p_.epsilon, rp_);
+        else
+          row_norm<T, V, decltype(ch)::value><<<grid, kRowWarps * 32, 0, s>>>(x, scale, bias, y, rows, count, p_.epsilon, rp_);
       };
       switch (per_lane) {
         case 1: launch(std::integral_constant<int, 1>{}); break;
@@ -403,6 +421,7 @@ class NormalizationKernel : public Kernel {
   OffsetCalc<3> apply_;
   int64_t instances_ = 1, count_ = 1, total_ = 0;
   bool rows_ = false;  // the one-kernel row path (plan_rows)
+  bool shared_params_ = false;  // row path: scale and bias are the same for every row (no kept-dim stride)
   RowParams rp_;
 };
 

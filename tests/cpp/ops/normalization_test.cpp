@@ -104,6 +104,8 @@ TEST(Normalization, OtherAxisSetsAndBroadcasts) {
   run("axes_0_2", DataType::kFLOAT, Dims{3, 4, 5}, Dims{1, 4, 1}, 1u | 4u, 1);
   run("axis_1_only", DataType::kFLOAT, Dims{2, 5, 3}, Dims{5, 1}, 2u, 1);
   run("full_shape_params", DataType::kFLOAT, Dims{2, 3, 4}, Dims{2, 3, 4}, 4u, 1);
+  // Parameters that differ per row, in 16-byte vectors (the row kernel's per-row offsets, not its shared path).
+  run("per_row_params_half", DataType::kHALF, Dims{2, 3, 16}, Dims{2, 3, 16}, 4u, 1);
   run("scalar_like_params", DataType::kFLOAT, Dims{2, 3, 4}, Dims{1}, 6u, 1);
   run("all_axes", DataType::kFLOAT, Dims{2, 3, 4}, Dims{3, 4}, 7u, 1);
   run("epsilon_1e-2", DataType::kFLOAT, Dims{2, 3, 8}, Dims{8}, 4u, 1, -0.1, 0.1, 1e-2f);
