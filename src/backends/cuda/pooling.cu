@@ -293,6 +293,8 @@ class PoolKernel : public Kernel {
       if (done > done_.size()) {
         done_.allocate(done);
         T2T_CUDA_CHECK(cudaMemset(done_.get(), 0, done));  // the last block of each run resets its counter
+        // Zeroed on the legacy stream: finished before a kernel on any stream (a non-blocking one too) reads it.
+        T2T_CUDA_CHECK(cudaDeviceSynchronize());
       }
     }
     // pool_cl2d: channels-last windows over two spatial dims, every index below 2^31.

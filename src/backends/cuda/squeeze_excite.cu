@@ -10,8 +10,8 @@
 // Weights are stored in x's dtype, biases and all arithmetic in float (partial sums in double for float32).
 // apply_to_input (y = x * gate): launched cooperatively (every block resident), the other blocks of a plane
 // wait for its last block's gate (a generation count in `flag`) and then multiply their share of x, so the
-// block's product costs no launch either; where the grid cannot be resident at once, a second kernel
-// multiplies.
+// block's product costs no launch either; where the grid would not be resident at once, the plan takes
+// fewer blocks per image (one block per image needs no waiting and no cooperative launch).
 #include <type_traits>
 
 #include "backends/cuda/cuda_device.cuh"
@@ -40,7 +40,9 @@ struct SeArgs {
   float* gbuf;     // apply_to_input: the gate [N][C], rounded to T
   unsigned* flag;  // fused: [N] generation counts, advanced by each plane's last block
   T* y;            // fused: x * gate
-  uint32_t c, s, sp, rows, parts;
+  uint32_t c, s, sp;
+  uint32_t rows, parts;  // positions per split and position splits (the partials per image)
+  uint32_t cpb;          // channels per block: C, or channels-first a share of them (gridDim.x = parts x C splits)
   bool cl;
   bool fused;  // cooperative launch: wait for the gate and write y
   bool has_act1, has_act2;
@@ -125,7 +127,7 @@ __device__ __forceinline__ void se_reduce_rows(Acc* red, const Acc* sum) {
 
 template <class T, int V>
 __device__ __forceinline__ void se_multiply(const SeArgs<T>& a, float* s_gate, uint32_t n, uint32_t split,
-                                            uint32_t tid, uint32_t nthreads);
+                                            uint32_t c0, uint32_t c1, uint32_t tid, uint32_t nthreads);
 
 // Grid (splits, N), block (tx, ty): block (split, n) takes positions [split * rows, ...) of image n.
 template <class T, int V>
@@ -135,13 +137,14 @@ __global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
   __shared__ bool s_last;
   __shared__ unsigned s_gen;
   extern __shared__ float s_vals[];  // mean (C), then h (S); fused: then the gate (C)
-  const uint32_t n = blockIdx.y, split = blockIdx.x, splits = gridDim.x;
+  const uint32_t n = blockIdx.y, split = blockIdx.x % a.parts, blocks = gridDim.x;
   const uint32_t tx = blockDim.x, ty = blockDim.y, lane = threadIdx.x, row = threadIdx.y;
   const uint32_t tid = row * tx + lane, nthreads = tx * ty, warp = tid / 32, wl = tid % 32, warps = nthreads / 32;
+  const uint32_t c0 = blockIdx.x / a.parts * a.cpb, c1 = min(a.c, c0 + a.cpb);  // this block's channels
   const uint32_t vecs = a.c / V, p0 = split * a.rows, p1 = min(a.sp, p0 + a.rows);
   Acc* part = static_cast<Acc*>(a.part);
   Acc* my_part = part + (static_cast<size_t>(n) * a.parts + split) * a.c;
-  const T* xn = a.x + static_cast<size_t>(n) * a.sp * a.c;
+  const T* __restrict__ xn = a.x + static_cast<size_t>(n) * a.sp * a.c;
   // The generation before this run: it advances only after every block of the plane (this one too) counted.
   if (a.fused && tid == 0) s_gen = *reinterpret_cast<volatile unsigned*>(a.flag + n);
   if (a.cl) {
@@ -165,8 +168,8 @@ __global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
       __syncthreads();
     }
   } else if (warp < warps) {
-    // A warp per channel, lanes along the positions.
-    for (uint32_t ch = warp; ch < a.c; ch += warps) {
+    // A warp per channel of this block's share, lanes along the positions.
+    for (uint32_t ch = c0 + warp; ch < c1; ch += warps) {
       Acc s = 0;
       const T* xc = xn + static_cast<size_t>(ch) * a.sp;
 #pragma unroll 4
@@ -178,7 +181,7 @@ __global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
   __threadfence();
   __syncthreads();
   if (tid == 0) {
-    s_last = atomicAdd(a.done + n, 1u) == splits - 1;
+    s_last = atomicAdd(a.done + n, 1u) == blocks - 1;
     if (s_last) a.done[n] = 0;  // ready for the next run (every block of this plane has counted)
   }
   __syncthreads();
@@ -188,7 +191,7 @@ __global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
       while (*reinterpret_cast<volatile unsigned*>(a.flag + n) == s_gen) __nanosleep(64);
     __threadfence();
     __syncthreads();
-    se_multiply<T, V>(a, s_vals, n, split, tid, nthreads);
+    se_multiply<T, V>(a, s_vals, n, split, c0, c1, tid, nthreads);
     return;
   }
   __threadfence();
@@ -231,13 +234,13 @@ __global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
     }
   __syncthreads();
   // gate = act2(W2 h + b2): a thread per channel, two channels at a time.
-  for (uint32_t c0 = tid; c0 < a.c; c0 += 2 * nthreads) {
-    const uint32_t rows[2] = {c0, min(c0 + nthreads, a.c - 1)};
+  for (uint32_t ca = tid; ca < a.c; ca += 2 * nthreads) {
+    const uint32_t rows[2] = {ca, min(ca + nthreads, a.c - 1)};
     float acc[2];
     se_thread_rows<T, V>(a.w2, rows, a.s, h, vec2, acc);
 #pragma unroll
     for (int k = 0; k < 2; ++k) {
-      const uint32_t ch = k == 0 ? c0 : c0 + nthreads;
+      const uint32_t ch = k == 0 ? ca : ca + nthreads;
       if (ch >= a.c) break;
       float v = acc[k] + (a.b2 ? a.b2[ch] : 0.f);
       if (a.has_act2) v = pw::activation<float>(a.act2.type, v, a.act2.alpha, a.act2.beta);
@@ -250,14 +253,14 @@ __global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
   __threadfence();
   __syncthreads();
   if (tid == 0) atomicAdd(a.flag + n, 1u);  // releases the plane's waiting blocks
-  se_multiply<T, V>(a, s_vals, n, split, tid, nthreads);
+  se_multiply<T, V>(a, s_vals, n, split, c0, c1, tid, nthreads);
 }
 
-// y = x * gate over the positions block (split, n) pooled (fused; launched separately: every block, by the
-// same plan). The gate comes from gbuf through shared memory.
+// y = x * gate over what the block pooled: positions of `split`, channels [c0, c1). The gate comes from gbuf
+// through shared memory.
 template <class T, int V>
 __device__ __forceinline__ void se_multiply(const SeArgs<T>& a, float* s_gate, uint32_t n, uint32_t split,
-                                            uint32_t tid, uint32_t nthreads) {
+                                            uint32_t c0, uint32_t c1, uint32_t tid, uint32_t nthreads) {
   __syncthreads();  // s_gate may still be read as the means or hidden values
   for (uint32_t ch = tid; ch < a.c; ch += nthreads) s_gate[ch] = __ldcg(a.gbuf + static_cast<size_t>(n) * a.c + ch);
   __syncthreads();
@@ -275,21 +278,14 @@ __device__ __forceinline__ void se_multiply(const SeArgs<T>& a, float* s_gate, u
       store_pack<T, V>(a.y + at, v);
     }
   } else {
-    const uint32_t count = np * a.c;
+    const uint32_t count = np * (c1 - c0);
 #pragma unroll 4
     for (uint32_t i = tid; i < count; i += nthreads) {
-      const uint32_t ch = i / np;
+      const uint32_t ch = c0 + i / np;
       const size_t at = base + static_cast<size_t>(ch) * a.sp + p0 + i % np;
       a.y[at] = from_float<T>(to_float(a.x[at]) * s_gate[ch]);
     }
   }
-}
-
-// The product where the fused launch cannot run (more blocks than fit on the device at once).
-template <class T, int V>
-__global__ void __launch_bounds__(kThreads) se_apply(SeArgs<T> a) {
-  extern __shared__ float s_gate[];
-  se_multiply<T, V>(a, s_gate, blockIdx.y, blockIdx.x, threadIdx.y * blockDim.x + threadIdx.x, blockDim.x * blockDim.y);
 }
 
 class SqueezeExciteKernel : public Kernel {
@@ -306,14 +302,19 @@ class SqueezeExciteKernel : public Kernel {
     if (n_ > 65535) throw Unsupported("CUDA squeeze-excitation: batch " + std::to_string(n_) + " above 65535");
     if (in[0].dims.volume() >= (int64_t(1) << 31))
       throw Unsupported("CUDA squeeze-excitation: inputs of 2^31 or more elements");
-    // Splits along the positions: about eight loads per thread (a few rounds of four in flight), at most two
-    // blocks per multiprocessor over all images. Every split leaves C partial sums for the last block.
+    // Splits along the positions (channels-last: about eight loads per thread; channels-first: 256 positions,
+    // eight loads per lane of a warp's channel) and, channels-first, along the channels too, for about two
+    // blocks per multiprocessor over all images. Every position split leaves C partial sums for the last block.
     const int64_t target = std::max<int64_t>(1, (2 * static_cast<int64_t>(sm_count()) + n_ - 1) / std::max<int64_t>(n_, 1));
-    const int64_t loads = sp_ * (layer_.p.channels_last ? c_ / vector_width() : c_);
-    const int64_t splits = std::max<int64_t>(1, std::min({target, (loads + kThreads * 8 - 1) / (kThreads * 8), sp_}));
-    rows_ = std::max<int64_t>(1, (sp_ + splits - 1) / splits);
-    splits_ = std::max<int64_t>(1, (sp_ + rows_ - 1) / rows_);
-    parts_ = splits_;
+    int64_t psplits, csplits = 1;
+    if (layer_.p.channels_last) {
+      const int64_t loads = sp_ * (c_ / vector_width());
+      psplits = std::max<int64_t>(1, std::min({target, (loads + kThreads * 8 - 1) / (kThreads * 8), sp_}));
+    } else {
+      psplits = std::max<int64_t>(1, std::min(target, (sp_ + 255) / 256));
+      csplits = std::max<int64_t>(1, std::min((target + psplits - 1) / psplits, (c_ + 7) / 8));
+    }
+    plan(psplits, csplits);
     const size_t acc = dt_ == DataType::kFLOAT ? sizeof(double) : sizeof(float);
     const size_t part = static_cast<size_t>(n_) * parts_ * c_ * acc;
     if (part > part_.size()) part_.allocate(part);
@@ -321,20 +322,22 @@ class SqueezeExciteKernel : public Kernel {
     if (done > done_.size()) {
       done_.allocate(done);
       T2T_CUDA_CHECK(cudaMemset(done_.get(), 0, done));  // the last block of each plane resets its counter
+      // Zeroed on the legacy stream: finished before a kernel on any stream (a non-blocking one too) reads it.
+      T2T_CUDA_CHECK(cudaDeviceSynchronize());
     }
-    fused_ = false;
     if (!layer_.p.apply_to_input) return;
     const size_t gate = static_cast<size_t>(n_) * c_ * sizeof(float);
     if (gate > gbuf_.size()) gbuf_.allocate(gate);
     if (done > flag_.size()) {
       flag_.allocate(done);
       T2T_CUDA_CHECK(cudaMemset(flag_.get(), 0, done));
+      T2T_CUDA_CHECK(cudaDeviceSynchronize());
     }
-    // One launch needs every block resident at once (cooperative launch): both vector widths must fit.
+    // Waiting blocks need every block of the grid resident at once (a cooperative launch): with both vector
+    // widths' occupancy, fewer splits where the grid would not fit (one block per image needs no waiting).
     int device = 0, coop = 0;
     T2T_CUDA_CHECK(cudaGetDevice(&device));
     T2T_CUDA_CHECK(cudaDeviceGetAttribute(&coop, cudaDevAttrCooperativeLaunch, device));
-    if (!coop) return;
     const size_t smem = static_cast<size_t>(c_ + s) * sizeof(float);
     int per_sm = 1 << 30;
     dispatch_float(dt_, [&](auto tag) {
@@ -349,7 +352,23 @@ class SqueezeExciteKernel : public Kernel {
         per_sm = std::min(per_sm, b);
       }
     });
-    fused_ = splits_ * n_ <= static_cast<int64_t>(per_sm) * sm_count();
+    const int64_t resident = coop ? static_cast<int64_t>(per_sm) * sm_count() : 0;
+    if (blocks_ * n_ > resident) {
+      // As many blocks per image as fit, position splits first.
+      const int64_t per_image = std::max<int64_t>(1, resident / std::max<int64_t>(n_, 1));
+      const int64_t ps = std::min(parts_, per_image);
+      plan(ps, std::max<int64_t>(1, per_image / ps));
+      if (blocks_ * n_ > resident) plan(1, 1);
+    }
+  }
+
+  // rows_ positions per split, parts_ position splits, cpb_ channels per block, blocks_ blocks per image.
+  void plan(int64_t psplits, int64_t csplits) {
+    if (layer_.p.channels_last) csplits = 1;  // a channels-last block pools every channel of its positions
+    rows_ = std::max<int64_t>(1, (sp_ + psplits - 1) / psplits);
+    parts_ = std::max<int64_t>(1, (sp_ + rows_ - 1) / rows_);
+    cpb_ = std::max<int64_t>(1, (c_ + csplits - 1) / csplits);
+    blocks_ = parts_ * ((c_ + cpb_ - 1) / cpb_);
   }
 
   void run(const KernelArgs& a) override {
@@ -369,11 +388,12 @@ class SqueezeExciteKernel : public Kernel {
       g.gbuf = apply ? gbuf_.as<float>() : nullptr;
       g.flag = flag_.as<unsigned>();
       g.y = a.out[0].as<T>();
-      g.fused = apply && fused_;
+      g.fused = apply;
       g.part = part_.get();
       g.done = done_.as<unsigned>();
       g.c = static_cast<uint32_t>(c_), g.s = static_cast<uint32_t>(layer_.p.squeeze_channels);
       g.sp = static_cast<uint32_t>(sp_), g.rows = static_cast<uint32_t>(rows_), g.parts = static_cast<uint32_t>(parts_);
+      g.cpb = static_cast<uint32_t>(cpb_);
       g.cl = layer_.p.channels_last;
       g.has_act1 = layer_.p.has_act1, g.has_act2 = layer_.p.has_act2;
       g.act1 = layer_.p.act1, g.act2 = layer_.p.act2;
@@ -381,13 +401,9 @@ class SqueezeExciteKernel : public Kernel {
       auto launch = [&](auto v) {
         constexpr int V = decltype(v)::value;
         const uint32_t tx = block_x(V), ty = kThreads / tx;
-        const dim3 grid(static_cast<unsigned>(splits_), static_cast<unsigned>(n_)), block(tx, ty);
-        if (!g.fused) {
+        const dim3 grid(static_cast<unsigned>(blocks_), static_cast<unsigned>(n_)), block(tx, ty);
+        if (!apply || blocks_ == 1) {  // nothing waits: a plain launch
           se_gate<T, V><<<grid, block, smem, st>>>(g);
-          if (apply) {
-            check_launch("squeeze_excite");
-            se_apply<T, V><<<grid, block, static_cast<size_t>(c_) * sizeof(float), st>>>(g);
-          }
           return;
         }
         cudaLaunchConfig_t cfg = {};
@@ -410,7 +426,7 @@ class SqueezeExciteKernel : public Kernel {
   }
 
   const char* impl_name() const override {
-    return !layer_.p.apply_to_input ? "cuda_squeeze_excite" : fused_ ? "cuda_squeeze_excite_apply" : "cuda_squeeze_excite+multiply";
+    return layer_.p.apply_to_input ? "cuda_squeeze_excite_apply" : "cuda_squeeze_excite";
   }
 
  private:
@@ -455,8 +471,7 @@ class SqueezeExciteKernel : public Kernel {
   DataType dt_;
   bool uploaded_ = false;
   DeviceBuffer w1_, w2_, b1_, b2_, part_, done_, gbuf_, flag_;
-  bool fused_ = false;  // apply_to_input in one cooperative launch (reshape checked every block fits)
-  int64_t n_ = 0, c_ = 0, sp_ = 0, rows_ = 1, splits_ = 1, parts_ = 1;
+  int64_t n_ = 0, c_ = 0, sp_ = 0, rows_ = 1, parts_ = 1, cpb_ = 1, blocks_ = 1;
 };
 
 }  // namespace
@@ -466,6 +481,7 @@ std::unique_ptr<Kernel> make_SqueezeExcite(const SqueezeExciteLayer& l, const st
   if (!is_float_type(in[0].dtype)) return unsupported(why, "SqueezeExcite on " + dt(in[0].dtype));
   int64_t n, c, sp;
   l.geometry(in[0].dims, &n, &c, &sp);
+  if (c < 0) c = l.p.w1.count / std::max<int64_t>(l.p.squeeze_channels, 1);  // C is fixed by the weights
   if (c + l.p.squeeze_channels > kMaxWidth)
     return unsupported(why, "SqueezeExcite with C + squeeze_channels = " + std::to_string(c + l.p.squeeze_channels) +
                                 " (the CUDA kernel keeps both in shared memory: at most " + std::to_string(kMaxWidth) +

@@ -17,6 +17,7 @@ struct SeCase {
   bool has_act1 = true, has_act2 = true;
   bool apply = false;  // apply_to_input: the output is x * gate
   std::string cuda_kernel;  // set: the CUDA kernel's name must contain it
+  bool misalign = false;    // buffers one element past an aligned address (scalar loads of x and y)
   ActivationParams act1{ActivationType::kSILU, 0.f, 0.f}, act2{ActivationType::kSIGMOID, 0.f, 0.f};
 };
 
@@ -80,6 +81,8 @@ void run(const SeCase& sc, DataType dt) {
   oc.variant = sc.name + "_" + dtype_name(dt);
   oc.inputs = {{dt, sc.x}};
   oc.cuda_kernel = sc.cuda_kernel;
+  oc.misalign = sc.misalign;
+  oc.runs = 3;  // one context run three times: its counters and generations carry over between runs
   oc.build = [=](Network& n, const std::vector<Tensor*>& in) {
     return std::vector<Tensor*>{add_squeeze_excite(n, in[0], p)->output(0)};
   };
@@ -137,18 +140,28 @@ TEST(SqueezeExcite, AppliedToTheInput) {
   for (DataType dt : kFloatTypes)
     for (bool cl : {false, true}) {
       const std::string l = cl ? "_nhwc" : "";
-      auto apply = [&](SeCase c, const char* kernel = "cuda_squeeze_excite_apply") {
+      auto apply = [&](SeCase c) {
         c.apply = true;
-        c.cuda_kernel = kernel;  // one cooperative launch
+        c.cuda_kernel = "cuda_squeeze_excite_apply";  // one launch
         run(c, dt);
       };
       apply({"apply_b0_first" + l, cl ? Dims{1, 112, 112, 32} : Dims{1, 32, 112, 112}, 8, true, cl});
       apply({"apply_b0_last" + l, cl ? Dims{1, 7, 7, 1152} : Dims{1, 1152, 7, 7}, 48, true, cl});
       apply({"apply_batch32" + l, cl ? Dims{32, 14, 14, 240} : Dims{32, 240, 14, 14}, 10, true, cl});
       apply({"apply_c20_s5" + l, cl ? Dims{2, 9, 9, 20} : Dims{2, 20, 9, 9}, 5, true, cl});
-      // More planes than blocks fit on a GPU at once: the gate kernel, then a separate product.
-      apply({"apply_batch3000" + l, cl ? Dims{3000, 2, 2, 16} : Dims{3000, 16, 2, 2}, 4, true, cl},
-            "cuda_squeeze_excite+multiply");
+      // More images than blocks fit on a GPU at once: one block per image, nothing waits.
+      apply({"apply_batch3000" + l, cl ? Dims{3000, 2, 2, 16} : Dims{3000, 16, 2, 2}, 4, true, cl});
+      // Channels-first: few positions, many channels (split along the channels); many positions, few channels.
+      if (!cl) apply({"apply_c1152_7x7", Dims{1, 1152, 7, 7}, 48});
+    }
+}
+
+TEST(SqueezeExcite, MisalignedBuffers) {
+  for (DataType dt : kFloatTypes)
+    for (bool apply : {false, true}) {
+      SeCase c{std::string("misaligned") + (apply ? "_apply" : ""), Dims{1, 14, 14, 64}, 16, true, true};
+      c.apply = apply, c.misalign = true;
+      run(c, dt);
     }
 }
 
