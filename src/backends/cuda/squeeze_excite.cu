@@ -136,7 +136,7 @@ __global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
   __shared__ Acc red[kThreads * V];
   __shared__ bool s_last;
   __shared__ unsigned s_gen;
-  extern __shared__ float s_vals[];  // mean (C), then h (S); fused: then the gate (C)
+  extern __shared__ float s_vals[];  // mean (C), then h (S); fused: the gate then overwrites the means
   const uint32_t n = blockIdx.y, split = blockIdx.x % a.parts, blocks = gridDim.x;
   const uint32_t tx = blockDim.x, ty = blockDim.y, lane = threadIdx.x, row = threadIdx.y;
   const uint32_t tid = row * tx + lane, nthreads = tx * ty, warp = tid / 32, wl = tid % 32, warps = nthreads / 32;
