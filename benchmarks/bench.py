@@ -77,7 +77,7 @@ def _samples(fn, x, device, runs):
     return times
 
 
-def time_interleaved(fns, x, device, warmup=10, runs=50, rounds=5):
+def time_interleaved(fns, x, device, warmup=10, runs=50, rounds=5, round_warmup=3):
     """Median ms per call of each of `fns` (name -> callable), timed in `rounds` rounds that alternate the
     order (forward, then backward), so that whatever drifts during a run -- clocks, a compiler's background
     threads, the allocator -- weighs on every method alike instead of on the one timed last."""
@@ -91,6 +91,9 @@ def time_interleaved(fns, x, device, warmup=10, runs=50, rounds=5):
         per = max(1, runs // rounds)
         for r in range(rounds):
             for k in (list(fns) if r % 2 == 0 else list(reversed(list(fns)))):
+                # A few untimed calls first: the other methods' allocations may have moved this one's output
+                # buffer, and a CUDA graph then re-records for the new address (torch2trt after two calls).
+                _samples(fns[k], x, device, round_warmup)
                 samples[k] += _samples(fns[k], x, device, per)
     return {k: statistics.median(v) for k, v in samples.items()}
 

@@ -63,10 +63,10 @@ def test_timing_rounds_alternate_the_order(bench):
 
     calls = []
     fns = {name: (lambda _, name=name: calls.append(name)) for name in ("a", "b", "c")}
-    t = bench.time_interleaved(fns, None, torch.device("cpu"), warmup=1, runs=4, rounds=2)
+    t = bench.time_interleaved(fns, None, torch.device("cpu"), warmup=1, runs=4, rounds=2, round_warmup=1)
     assert set(t) == {"a", "b", "c"} and all(v >= 0 for v in t.values())
-    timed = calls[3:]  # after one warm-up call each
-    assert timed == ["a", "a", "b", "b", "c", "c", "c", "c", "b", "b", "a", "a"]
+    rounds = calls[3:]  # after one warm-up call each; then per round and method one untimed call and two timed
+    assert rounds == ["a"] * 3 + ["b"] * 3 + ["c"] * 3 + ["c"] * 3 + ["b"] * 3 + ["a"] * 3
 
 
 def test_bench_one_builds_everything_then_times_every_method(bench, monkeypatch):
