@@ -229,7 +229,9 @@ def report(paths, out_md):
         groups.setdefault(data["gpu"], []).append(data)
     lines = ["# Benchmarks", "",
              "Produced by `benchmarks/bench.py`; random weights; median ms per batch (CUDA events around each call, "
-             "after warm-up); eager, torch.compile and torch2trt measured in the same process on the same GPU. "
+             "after warm-up); eager, torch.compile and torch2trt measured in the same process on the same GPU "
+             "(rows recorded with `timing: interleaved` were timed in rounds alternating the methods' order; "
+             "earlier rows timed eager, then torch.compile, then torch2trt). "
              "`speed-up` = best of eager/compile over torch2trt. `rel L2` compares torch2trt with the fp32 eager "
              "output (TF32 off); `eager rel L2` is PyTorch's own error at that precision."]
     first_rows = first_modes = None
