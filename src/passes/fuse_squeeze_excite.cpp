@@ -1,7 +1,8 @@
-// Fuses a squeeze-excitation gate -- a global average pooling, a 1x1 convolution (with its fused
-// activation), a second 1x1 convolution (with its own) -- and, when it is the gate's only reader, the product
+// Fuses a squeeze-excitation gate -- a global average pooling (or a mean over the spatial axes), a 1x1
+// convolution (with its fused activation), a second 1x1 convolution (with its own) -- and, when it is the gate's only reader, the product
 // x * gate into one SqueezeExcite layer (apply_to_input):
-//   x -> Pooling(AVERAGE to 1 x 1) -> Convolution(C -> S, 1x1, act1) -> Convolution(S -> C, 1x1, act2) -> gate
+//   x -> Pooling(AVERAGE to 1 x 1) or Reduce(AVG, spatial, keep) -> Convolution(C -> S, 1x1, act1)
+//     -> Convolution(S -> C, 1x1, act2) -> gate
 //   [-> ElementWise PROD with x]
 // as torchvision's SqueezeExcitation (EfficientNet, MobileNetV3, RegNet) is converted. The convolutions run
 // on one pixel per image, so the cost is the launches: on the GPU five kernels per gate (the pooling, and
@@ -34,12 +35,24 @@ ConvolutionLayer* pointwise_convolution(const Tensor* t) {
   return c;
 }
 
-// An average pooling of every input position to one value per channel (no padding), channels-first.
-PoolingLayer* global_average(const Tensor* t) {
+// The layer averaging every position of its input (N, C, *spatial), channels-first, to one value per channel
+// (N, C, 1, ...): an AVERAGE Pooling without padding (adaptive to 1, or a window equal to the input), or a
+// Reduce AVG over all the spatial axes keeping them (`x.mean((2, 3), keepdim=True)`, as timm writes the
+// squeeze). Null otherwise, and for an input with no positions (the Reduce would give NaN, the layer 0).
+Layer* global_average(const Tensor* t) {
+  const Layer* l = t ? t->producer() : nullptr;
+  if (!l || l->num_inputs() != 1) return nullptr;
+  const Dims& x = l->input(0)->dims();
+  if (!x.is_static() || x.nb_dims < 3 || x.nb_dims > 5) return nullptr;
+  for (int i = 2; i < x.nb_dims; ++i)
+    if (x.d[i] < 1) return nullptr;
+  if (auto* r = pattern::producer_as<ReduceLayer>(t, LayerKind::kReduce)) {
+    uint32_t spatial = 0;
+    for (int i = 2; i < x.nb_dims; ++i) spatial |= 1u << i;
+    return r->p.op == ReduceOperation::kAVG && r->p.keep_dims && r->p.axes == spatial ? r : nullptr;
+  }
   auto* p = pattern::producer_as<PoolingLayer>(t, LayerKind::kPooling);
   if (!p || p->p.type != PoolingType::kAVERAGE || p->p.channels_last) return nullptr;
-  const Dims& x = p->input(0)->dims();
-  if (!x.is_static()) return nullptr;
   PoolingGeometry g;
   try {
     g = p->geometry(x);
@@ -63,7 +76,7 @@ int fuse_squeeze_excite(Network& net, const BuilderConfig& config) {
     if (l->kind() != LayerKind::kConvolution || rw.gone(l)) continue;
     ConvolutionLayer* excite = pointwise_convolution(l->output(0));
     ConvolutionLayer* squeeze = excite ? pointwise_convolution(excite->input(0)) : nullptr;
-    PoolingLayer* pool = squeeze ? global_average(squeeze->input(0)) : nullptr;
+    Layer* pool = squeeze ? global_average(squeeze->input(0)) : nullptr;
     if (!pool) continue;
     Tensor* x = pool->input(0);
     Tensor* gate = excite->output(0);

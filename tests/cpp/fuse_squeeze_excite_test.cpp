@@ -155,6 +155,31 @@ TEST(FuseSqueezeExcite, GateReadTwiceStaysAGate) {
     }
 }
 
+// timm's squeeze: x.mean((2, 3), keepdim=True), a Reduce AVG over the spatial axes.
+TEST(FuseSqueezeExcite, SpatialMeanSqueeze) {
+  for (uint32_t axes : {12u, 14u, 4u}) {  // (2, 3): fuses; (1, 2, 3) and (2) alone: not a per-channel mean
+    SCOPED_TRACE("axes " + std::to_string(axes));
+    Network net;
+    Tensor* x = net.add_input("x", DataType::kFLOAT, Dims{2, 16, 5, 6});
+    Tensor* m = add_reduce(net, x, ReduceOperation::kAVG, axes, true)->output(0);
+    auto* sq = conv1x1(net, m, 4, 3);
+    if (axes != 12u) {  // the other means do not give (N, C, 1, 1): reduce them on to it for valid convolutions
+      output(net, sq->output(0));
+      auto copy = net.clone();
+      EXPECT_EQ(fuse(*copy), 0);
+      continue;
+    }
+    Tensor* h = add_activation(net, sq->output(0), ActivationType::kRELU)->output(0);
+    Tensor* gate = add_activation(net, conv1x1(net, h, 16, 5)->output(0), ActivationType::kHARD_SIGMOID)->output(0);
+    output(net, add_elementwise(net, gate, x, ElementWiseOperation::kPROD)->output(0));  // gate first
+    expect_same_outputs(net);
+    auto copy = net.clone();
+    EXPECT_EQ(fuse(*copy), 1);
+    EXPECT_EQ(count(*copy, LayerKind::kReduce), 0);
+    EXPECT_EQ(count(*copy, LayerKind::kElementWise), 0);
+  }
+}
+
 TEST(FuseSqueezeExcite, OneAndThreeSpatialDims) {
   for (Dims d : {Dims{2, 16, 30}, Dims{1, 16, 3, 4, 5}}) {
     Network net;

@@ -74,3 +74,29 @@ def test_converted_squeeze_excitation_fuses(device, act):
     assert kinds.count("SqueezeExcite") == 1 and "Pooling" not in kinds, kinds
     with torch.no_grad():
         assert rel_l2(trt_model(x), model(x)) <= 1e-5
+
+
+class TimmStyleSE(nn.Module):
+    """timm's SqueezeExcite: the squeeze is x.mean((2, 3), keepdim=True), not a pooling module."""
+
+    def __init__(self, c=48, s=12):
+        super().__init__()
+        self.conv_reduce = nn.Conv2d(c, s, 1)
+        self.act = nn.ReLU()
+        self.conv_expand = nn.Conv2d(s, c, 1)
+
+    def forward(self, x):
+        x_se = x.mean((2, 3), keepdim=True)
+        x_se = self.conv_expand(self.act(self.conv_reduce(x_se)))
+        return x * x_se.sigmoid()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_mean_squeeze_fuses(device):
+    model = TimmStyleSE().eval().to(device)
+    x = torch.randn(2, 48, 10, 10, device=device)
+    trt_model = torch2trt(model, [x])
+    kinds = [layer.kind for layer in trt_model.engine_layers()]
+    assert kinds == ["SqueezeExcite"], kinds
+    with torch.no_grad():
+        assert rel_l2(trt_model(x), model(x)) <= 1e-5
