@@ -49,6 +49,13 @@ struct SeArgs {
   ActivationParams act1, act2;
 };
 
+// The GPU's global nanosecond timer.
+__device__ __forceinline__ unsigned long long se_now_ns() {
+  unsigned long long t;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+  return t;
+}
+
 __device__ __forceinline__ float se_warp_sum(float v) {
   for (int w = 16; w > 0; w >>= 1) v += __shfl_xor_sync(0xffffffffu, v, w);
   return v;
@@ -187,8 +194,15 @@ __global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
   __syncthreads();
   if (!s_last) {
     if (!a.fused) return;
-    if (tid == 0)
-      while (*reinterpret_cast<volatile unsigned*>(a.flag + n) == s_gen) __nanosleep(64);
+    if (tid == 0) {
+      // Bounded: a gate that never comes (which the cooperative launch rules out) ends the kernel with an
+      // error after 2 s instead of hanging the device.
+      const unsigned long long t0 = se_now_ns();
+      while (*reinterpret_cast<volatile unsigned*>(a.flag + n) == s_gen) {
+        __nanosleep(64);
+        if (se_now_ns() - t0 > 2000000000ull) __trap();
+      }
+    }
     __threadfence();
     __syncthreads();
     se_multiply<T, V>(a, s_vals, n, split, c0, c1, tid, nthreads);
