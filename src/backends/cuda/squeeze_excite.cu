@@ -196,11 +196,12 @@ __global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
     if (!a.fused) return;
     if (tid == 0) {
       // Bounded: a gate that never comes (which the cooperative launch rules out) ends the kernel with an
-      // error after 2 s instead of hanging the device.
+      // error after 10 s instead of hanging the device (the slowest last block allowed, C + S = 10000, takes
+      // well under a second).
       const unsigned long long t0 = se_now_ns();
       while (*reinterpret_cast<volatile unsigned*>(a.flag + n) == s_gen) {
         __nanosleep(64);
-        if (se_now_ns() - t0 > 2000000000ull) __trap();
+        if (se_now_ns() - t0 > 10000000000ull) __trap();
       }
     }
     __threadfence();
