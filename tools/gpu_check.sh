@@ -8,6 +8,9 @@
 #   tools/gpu_check.sh probe [model]    batch-1 fp16 probes of one model (default bert_base): its kernels as
 #                                       the CUDA profiler sees them, its slowest layers, the host time of a call
 #   tools/gpu_check.sh all              build, test, bench
+#   tools/gpu_check.sh verify [models]  build, test, then fp16 rows at batch 1 and 32 of the given models (default
+#                                       efficientnet_b0,bert_base: the two batch-1 targets still missed): fits one
+#                                       device call (about 5 minutes)
 #
 # Logs and results go to $OUT (default build/gpu-logs): build.log, cpp_tests.log, operators.md (the support
 # table with its CUDA column), py_tests.log, bench.json. GoogleTest: installed, or its source tree in
@@ -64,5 +67,7 @@ case "${1:-all}" in
   bench) shift; bench "$@" ;;
   probe) shift; probe "$@" ;;
   all) build && test_all; bench ;;
-  *) sed -n 2,12p "$0"; exit 2 ;;
+  verify) shift; build && { test_all; bench --models "${1:-efficientnet_b0,bert_base}" --batches 1,32 --precisions fp16 \
+            --compile-modes reduce-overhead; } ;;
+  *) sed -n 2,15p "$0"; exit 2 ;;
 esac
