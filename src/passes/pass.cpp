@@ -4,6 +4,7 @@ namespace torch2trt {
 
 int remove_dead_layers(Network& net, const BuilderConfig& config);
 int remove_noop_layers(Network& net, const BuilderConfig& config);
+int remove_broadcast_slices(Network& net, const BuilderConfig& config);
 int fold_constants(Network& net, const BuilderConfig& config);
 int fold_scale_into_convolution(Network& net, const BuilderConfig& config);
 int fuse_gelu(Network& net, const BuilderConfig& config);
@@ -23,6 +24,7 @@ const std::vector<Pass>& builder_passes() {
   static const std::vector<Pass> passes = {
       {"remove_dead_layers", remove_dead_layers},
       {"remove_noop_layers", remove_noop_layers},
+      {"remove_broadcast_slices", remove_broadcast_slices},
       {"fold_constants", fold_constants},
       {"fold_scale_into_convolution", fold_scale_into_convolution},
       // Pattern fusions need the elementwise layers that fuse_pointwise would otherwise absorb.

@@ -100,3 +100,29 @@ def test_mean_squeeze_fuses(device):
     assert kinds == ["SqueezeExcite"], kinds
     with torch.no_grad():
         assert rel_l2(trt_model(x), model(x)) <= 1e-5
+
+
+class SENetStyleSE(nn.Module):
+    """The original SENet block: Linear layers, a view, and `x * y.expand_as(x)`."""
+
+    def __init__(self, c=64, r=4):
+        super().__init__()
+        self.avg_pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Sequential(nn.Linear(c, c // r, bias=False), nn.ReLU(inplace=True),
+                                nn.Linear(c // r, c, bias=False), nn.Sigmoid())
+
+    def forward(self, x):
+        b, c, _, _ = x.size()
+        y = self.fc(self.avg_pool(x).view(b, c)).view(b, c, 1, 1)
+        return x * y.expand_as(x)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_expand_as_before_a_product_is_not_materialized(device):
+    model = SENetStyleSE().eval().to(device)
+    x = torch.randn(2, 64, 7, 7, device=device)
+    trt_model = torch2trt(model, [x])
+    kinds = [layer.kind for layer in trt_model.engine_layers()]
+    assert "Slice" not in kinds, kinds  # remove_broadcast_slices: the product broadcasts the gate itself
+    with torch.no_grad():
+        assert rel_l2(trt_model(x), model(x)) <= 1e-5
