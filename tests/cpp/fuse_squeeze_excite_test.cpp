@@ -180,6 +180,58 @@ TEST(FuseSqueezeExcite, SpatialMeanSqueeze) {
   }
 }
 
+Tensor* reshape(Network& n, Tensor* t, const Dims& d, std::vector<int32_t> perm = {}) {
+  auto* s = add_shuffle(n, t);
+  s->p.has_reshape = true;
+  s->p.reshape_dims = d;
+  s->p.first_transpose = perm;
+  s->changed([] {});
+  return s->output(0);
+}
+
+// A Linear layer as the converters write it (a (out, in) constant read TRANSPOSE), or its (in, out) form read as
+// is; bias and activation as fuse_matmul_epilogue leaves them.
+Tensor* linear(Network& n, Tensor* a, int64_t out, int seed, bool transposed, ActivationType act) {
+  const int64_t in = a->dims().d[1];
+  Tensor* b = add_constant(n, transposed ? Dims{out, in} : Dims{in, out}, Weights::f32(random(out * in, seed)))->output(0);
+  auto* mm = add_matrix_multiply(n, a, MatrixOperation::kNONE, b, transposed ? MatrixOperation::kTRANSPOSE : MatrixOperation::kNONE);
+  mm->p.bias = Weights::f32(random(out, seed + 1));
+  mm->p.has_activation = true;
+  mm->p.activation.type = act;
+  mm->changed([] {});
+  return mm->output(0);
+}
+
+// SENet's block: x * sigmoid(fc2(relu(fc1(avgpool(x).view(N, C))))).view(N, C, 1, 1).
+TEST(FuseSqueezeExcite, SENetLinearForm) {
+  for (bool transposed : {true, false}) {
+    SCOPED_TRACE(transposed ? "(out, in) weights read TRANSPOSE" : "(in, out) weights");
+    Network net;
+    Tensor* x = net.add_input("x", DataType::kFLOAT, Dims{3, 32, 6, 6});
+    Tensor* p = add_adaptive_pooling_nd(net, x, PoolingType::kAVERAGE, Dims{1, 1})->output(0);
+    Tensor* h = linear(net, reshape(net, p, Dims{3, 32}), 8, 3, transposed, ActivationType::kRELU);
+    Tensor* gate = reshape(net, linear(net, h, 32, 5, transposed, ActivationType::kSIGMOID), Dims{3, 32, 1, 1});
+    output(net, add_elementwise(net, x, gate, ElementWiseOperation::kPROD)->output(0));
+    expect_same_outputs(net);
+    auto copy = net.clone();
+    EXPECT_EQ(fuse(*copy), 1);
+    EXPECT_EQ(count(*copy, LayerKind::kMatrixMultiply), 0);
+    EXPECT_EQ(count(*copy, LayerKind::kShuffle), 0);
+    EXPECT_EQ(count(*copy, LayerKind::kSqueezeExcite), 1);
+  }
+  {  // a reshape that transposes is not a view of the channels
+    Network net;
+    Tensor* x = net.add_input("x", DataType::kFLOAT, Dims{3, 32, 6, 6});
+    Tensor* p = add_adaptive_pooling_nd(net, x, PoolingType::kAVERAGE, Dims{1, 1})->output(0);
+    Tensor* h = linear(net, reshape(net, p, Dims{3, 32}, {1, 0, 2, 3}), 8, 3, true, ActivationType::kRELU);
+    Tensor* gate = reshape(net, linear(net, h, 32, 5, true, ActivationType::kSIGMOID), Dims{3, 32, 1, 1});
+    output(net, add_elementwise(net, x, gate, ElementWiseOperation::kPROD)->output(0));
+    auto copy = net.clone();
+    EXPECT_EQ(fuse(*copy), 0);
+    expect_same_outputs(net);
+  }
+}
+
 TEST(FuseSqueezeExcite, OneAndThreeSpatialDims) {
   for (Dims d : {Dims{2, 16, 30}, Dims{1, 16, 3, 4, 5}}) {
     Network net;
