@@ -47,6 +47,8 @@ def test_add_squeeze_excite_errors_name_the_argument():
     t = network.add_input("x", trt.float32, (1, 8, 4, 4))
     with pytest.raises(ValueError, match="w2"):
         network.add_squeeze_excite(t, torch.zeros(2, 8).numpy(), torch.zeros(7, 2).numpy())
+    with pytest.raises(ValueError, match="squeeze_channels"):
+        network.add_squeeze_excite(t, torch.zeros(3, 3).numpy(), torch.zeros(9).numpy())  # 9 values, C = 8
     with pytest.raises(ValueError, match="b1"):
         network.add_squeeze_excite(t, torch.zeros(2, 8).numpy(), torch.zeros(8, 2).numpy(), b1=torch.zeros(3).numpy())
 

@@ -619,14 +619,7 @@ class ConvKernel : public Kernel {
  private:
   // Weights in the tensors' dtype, bias in float (added in float).
   void upload() {
-    std::vector<float> wf = layer_.p.kernel.to_float();
-    if (dt_ == DataType::kFLOAT) {
-      w_.upload(wf.data(), wf.size() * sizeof(float));
-    } else {
-      std::vector<uint16_t> h(wf.size());
-      for (size_t i = 0; i < wf.size(); ++i) h[i] = dt_ == DataType::kHALF ? float_to_half(wf[i]) : float_to_bf16(wf[i]);
-      w_.upload(h.data(), h.size() * sizeof(uint16_t));
-    }
+    w_.upload_as(layer_.p.kernel.to_float(), dt_);
     if (!layer_.p.bias.empty()) {
       std::vector<float> b = layer_.p.bias.to_float();
       bias_.upload(b.data(), b.size() * sizeof(float));
@@ -746,13 +739,7 @@ class ConvKernel : public Kernel {
       for (int64_t c = 0; c < cg; ++c)
         for (int64_t j = 0; j < kvol; ++j) t[(o * kvol + j) * cs + c] = wf[(o * cg + c) * kvol + j];
     w_nhwc_padded_ = pad_c_;
-    if (dt_ == DataType::kFLOAT) {
-      w_nhwc_.upload(t.data(), t.size() * sizeof(float));
-      return;
-    }
-    std::vector<uint16_t> h(t.size());
-    for (size_t i = 0; i < t.size(); ++i) h[i] = dt_ == DataType::kHALF ? float_to_half(t[i]) : float_to_bf16(t[i]);
-    w_nhwc_.upload(h.data(), h.size() * sizeof(uint16_t));
+    w_nhwc_.upload_as(t, dt_);
   }
 
 #ifdef T2T_WITH_CUDNN

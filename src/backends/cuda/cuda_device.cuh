@@ -159,6 +159,13 @@ inline void broadcast_strides(const Dims& in, const Dims& out, int64_t* strides)
   cpu::broadcast_strides(in, out, strides);
 }
 
+/// Sum over the 32 lanes of a full warp (butterfly: every lane gets the result).
+template <class Acc>
+__device__ __forceinline__ Acc warp_sum(Acc v) {
+  for (int w = 16; w > 0; w >>= 1) v += __shfl_xor_sync(0xffffffffu, v, w);
+  return v;
+}
+
 /// Reduces one value per thread over the block with merge(a, b); every thread gets the result.
 /// blockDim.x must be a power of two and `smem` hold blockDim.x values.
 template <class Acc, class Merge>

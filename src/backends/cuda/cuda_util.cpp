@@ -57,6 +57,21 @@ void DeviceBuffer::upload(const void* host, size_t bytes) {
   if (bytes) T2T_CUDA_CHECK(cudaMemcpy(ptr_, host, bytes, cudaMemcpyHostToDevice));
 }
 
+void DeviceBuffer::ensure_zeroed(size_t bytes) {
+  if (bytes <= bytes_) return;
+  allocate(bytes);
+  T2T_CUDA_CHECK(cudaMemset(ptr_, 0, bytes));  // on the legacy stream: wait for it
+  T2T_CUDA_CHECK(cudaDeviceSynchronize());
+}
+
+void DeviceBuffer::upload_as(const std::vector<float>& values, DataType dt) {
+  if (dt == DataType::kFLOAT) return upload(values.data(), values.size() * sizeof(float));
+  std::vector<uint16_t> h(values.size());
+  for (size_t i = 0; i < values.size(); ++i)
+    h[i] = dt == DataType::kHALF ? float_to_half(values[i]) : float_to_bf16(values[i]);
+  upload(h.data(), h.size() * sizeof(uint16_t));
+}
+
 namespace {
 
 // Handles per device for one thread: cuBLASLt handles carry no stream, but creating one per kernel

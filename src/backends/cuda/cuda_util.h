@@ -54,6 +54,12 @@ class DeviceBuffer {
   void allocate(size_t bytes);
   /// Allocates and copies `bytes` from host memory (synchronously).
   void upload(const void* host, size_t bytes);
+  /// Grows to at least `bytes`, zeroed (and the zeroing finished before a kernel on any stream, a non-blocking
+  /// one too, can read it); keeps the memory, contents included, when it is already large enough. For
+  /// counters that kernels reset themselves after each run.
+  void ensure_zeroed(size_t bytes);
+  /// Uploads float values stored as `dt` (float32, or float16/bfloat16 rounded to nearest even).
+  void upload_as(const std::vector<float>& values, DataType dt);
   void* get() const { return ptr_; }
   size_t size() const { return bytes_; }
   template <class T>

@@ -258,16 +258,7 @@ class MatmulKernel : public Kernel {
   }
 
   // The bias in the output type, as cuBLASLt's epilogue reads it (matmul_epilogue reads the same buffer).
-  void upload_bias() {
-    std::vector<float> b = layer_.p.bias.to_float();
-    if (dt_ == DataType::kFLOAT) {
-      bias_.upload(b.data(), b.size() * sizeof(float));
-      return;
-    }
-    std::vector<uint16_t> h(b.size());
-    for (size_t i = 0; i < b.size(); ++i) h[i] = dt_ == DataType::kHALF ? float_to_half(b[i]) : float_to_bf16(b[i]);
-    bias_.upload(h.data(), h.size() * sizeof(uint16_t));
-  }
+  void upload_bias() { bias_.upload_as(layer_.p.bias.to_float(), dt_); }
 
   // y = act((product ? y : 0) + bias + z) over the whole output, in place.
   void post_ops(uint8_t* y, const uint8_t* z, bool product, bool with_bias, bool with_act, int64_t total,

@@ -93,12 +93,6 @@ struct NormApply {
 constexpr int64_t kRowMax = 8192;  // longest row a warp normalizes alone (longer: the block-per-instance path)
 constexpr int kRowWarps = 4;       // rows per block
 
-template <class Acc>
-__device__ __forceinline__ Acc warp_sum(Acc v) {
-  for (int w = 16; w > 0; w >>= 1) v += __shfl_xor_sync(0xffffffffu, v, w);
-  return v;
-}
-
 // V consecutive elements of a row at p as floats (V * sizeof(T) is 16 bytes or V is 1).
 template <class T, int V>
 __device__ __forceinline__ void load_vec(const T* p, float* v) {

@@ -290,12 +290,7 @@ class PoolKernel : public Kernel {
         }
       }
       if (part > part_.size()) part_.allocate(part);
-      if (done > done_.size()) {
-        done_.allocate(done);
-        T2T_CUDA_CHECK(cudaMemset(done_.get(), 0, done));  // the last block of each run resets its counter
-        // Zeroed on the legacy stream: finished before a kernel on any stream (a non-blocking one too) reads it.
-        T2T_CUDA_CHECK(cudaDeviceSynchronize());
-      }
+      done_.ensure_zeroed(done);  // the last block of each run resets its counter
     }
     // pool_cl2d: channels-last windows over two spatial dims, every index below 2^31.
     constexpr int64_t kLim = int64_t(1) << 31;

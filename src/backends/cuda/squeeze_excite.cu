@@ -56,11 +56,6 @@ __device__ __forceinline__ unsigned long long se_now_ns() {
   return t;
 }
 
-__device__ __forceinline__ float se_warp_sum(float v) {
-  for (int w = 16; w > 0; w >>= 1) v += __shfl_xor_sync(0xffffffffu, v, w);
-  return v;
-}
-
 // The last block runs alone on one multiprocessor, so its loops keep many loads in flight: R rows at a time,
 // loops unrolled (one row per iteration waited for each load in turn: 23 us per gate at batch 1, measured).
 
@@ -132,6 +127,26 @@ __device__ __forceinline__ void se_reduce_rows(Acc* red, const Acc* sum) {
   }
 }
 
+// Column sums over rows [r0, r1) of `vecs` V-element columns: lanes along the columns (in chunks of blockDim.x),
+// block rows along the rows; add(r, cv, sum) adds row r's column cv to sum[V]; store(cv, total) takes each
+// column's total (in row 0 of the block). Used for the pooling (rows: positions) and the partials (rows: splits).
+template <class Acc, int V, class Add, class Store>
+__device__ __forceinline__ void se_column_sums(Acc* red, uint32_t vecs, uint32_t r0, uint32_t r1, Add add, Store store) {
+  const uint32_t tx = blockDim.x, ty = blockDim.y, lane = threadIdx.x, row = threadIdx.y;
+  for (uint32_t v0 = 0; v0 < vecs; v0 += tx) {
+    const uint32_t cv = v0 + lane;
+    Acc sum[V];
+#pragma unroll
+    for (int j = 0; j < V; ++j) sum[j] = 0;
+    if (cv < vecs)
+#pragma unroll 4
+      for (uint32_t r = r0 + row; r < r1; r += ty) add(r, cv, sum);
+    se_reduce_rows<Acc, V>(red, sum);
+    if (row == 0 && cv < vecs) store(cv, red + lane * V);
+    __syncthreads();
+  }
+}
+
 template <class T, int V>
 __device__ __forceinline__ void se_multiply(const SeArgs<T>& a, float* s_gate, uint32_t n, uint32_t split,
                                             uint32_t c0, uint32_t c1, uint32_t tid, uint32_t nthreads);
@@ -155,25 +170,18 @@ __global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
   // The generation before this run: it advances only after every block of the plane (this one too) counted.
   if (a.fused && tid == 0) s_gen = *reinterpret_cast<volatile unsigned*>(a.flag + n);
   if (a.cl) {
-    // Lanes along the channel vectors (in chunks of tx), rows along the positions.
-    for (uint32_t v0 = 0; v0 < vecs; v0 += tx) {
-      const uint32_t cv = v0 + lane;
-      Acc sum[V];
-#pragma unroll
-      for (int j = 0; j < V; ++j) sum[j] = 0;
-      if (cv < vecs)
-#pragma unroll 4
-        for (uint32_t p = p0 + row; p < p1; p += ty) {
+    // Lanes along the channel vectors, rows along the positions.
+    se_column_sums<Acc, V>(
+        red, vecs, p0, p1,
+        [&](uint32_t p, uint32_t cv, Acc* sum) {
           const Pack<T, V> x = load_pack<T, V>(xn + static_cast<size_t>(p) * a.c + cv * V);
 #pragma unroll
           for (int j = 0; j < V; ++j) sum[j] += to_float(x.v[j]);
-        }
-      se_reduce_rows<Acc, V>(red, sum);
-      if (row == 0 && cv < vecs)
+        },
+        [&](uint32_t cv, const Acc* total) {
 #pragma unroll
-        for (int j = 0; j < V; ++j) my_part[cv * V + j] = red[lane * V + j];
-      __syncthreads();
-    }
+          for (int j = 0; j < V; ++j) my_part[cv * V + j] = total[j];
+        });
   } else if (warp < warps) {
     // A warp per channel of this block's share, lanes along the positions.
     for (uint32_t ch = c0 + warp; ch < c1; ch += warps) {
@@ -181,7 +189,7 @@ __global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
       const T* xc = xn + static_cast<size_t>(ch) * a.sp;
 #pragma unroll 4
       for (uint32_t p = p0 + wl; p < p1; p += 32) s += to_float(xc[p]);
-      for (int w = 16; w > 0; w >>= 1) s += __shfl_xor_sync(0xffffffffu, s, w);
+      s = warp_sum(s);
       if (wl == 0) my_part[ch] = s;
     }
   }
@@ -214,22 +222,16 @@ __global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
   float* mean = s_vals;
   float* h = s_vals + a.c;
   const Acc* pn = part + static_cast<size_t>(n) * a.parts * a.c;
-  for (uint32_t v0 = 0; v0 < vecs; v0 += tx) {
-    const uint32_t cv = v0 + lane;
-    Acc sum[V];
-#pragma unroll
-    for (int j = 0; j < V; ++j) sum[j] = 0;
-    if (cv < vecs)
-#pragma unroll 4
-      for (uint32_t k = row; k < a.parts; k += ty)
+  se_column_sums<Acc, V>(
+      red, vecs, 0, a.parts,
+      [&](uint32_t k, uint32_t cv, Acc* sum) {
 #pragma unroll
         for (int j = 0; j < V; ++j) sum[j] += __ldcg(pn + static_cast<size_t>(k) * a.c + cv * V + j);
-    se_reduce_rows<Acc, V>(red, sum);
-    if (row == 0 && cv < vecs)
+      },
+      [&](uint32_t cv, const Acc* total) {
 #pragma unroll
-      for (int j = 0; j < V; ++j) mean[cv * V + j] = a.sp > 0 ? static_cast<float>(red[lane * V + j] / static_cast<Acc>(a.sp)) : 0.f;
-    __syncthreads();
-  }
+        for (int j = 0; j < V; ++j) mean[cv * V + j] = a.sp > 0 ? static_cast<float>(total[j] / static_cast<Acc>(a.sp)) : 0.f;
+      });
   // h = act1(W1 mean + b1): four rows per warp at a time.
   const bool vec1 = a.c % V == 0, vec2 = a.s % V == 0;
   constexpr int R = 4;
@@ -238,7 +240,7 @@ __global__ void __launch_bounds__(kThreads) se_gate(SeArgs<T> a) {
       float acc[R];
       se_warp_rows<T, V, R>(a.w1, j0, a.s, a.c, mean, vec1, wl, acc);
 #pragma unroll
-      for (int k = 0; k < R; ++k) acc[k] = se_warp_sum(acc[k]);
+      for (int k = 0; k < R; ++k) acc[k] = warp_sum(acc[k]);
       if (wl == 0)
 #pragma unroll
         for (int k = 0; k < R; ++k)
@@ -334,20 +336,11 @@ class SqueezeExciteKernel : public Kernel {
     const size_t part = static_cast<size_t>(n_) * parts_ * c_ * acc;
     if (part > part_.size()) part_.allocate(part);
     const size_t done = static_cast<size_t>(std::max<int64_t>(n_, 1)) * sizeof(unsigned);
-    if (done > done_.size()) {
-      done_.allocate(done);
-      T2T_CUDA_CHECK(cudaMemset(done_.get(), 0, done));  // the last block of each plane resets its counter
-      // Zeroed on the legacy stream: finished before a kernel on any stream (a non-blocking one too) reads it.
-      T2T_CUDA_CHECK(cudaDeviceSynchronize());
-    }
+    done_.ensure_zeroed(done);  // the last block of each plane resets its counter
     if (!layer_.p.apply_to_input) return;
     const size_t gate = static_cast<size_t>(n_) * c_ * sizeof(float);
     if (gate > gbuf_.size()) gbuf_.allocate(gate);
-    if (done > flag_.size()) {
-      flag_.allocate(done);
-      T2T_CUDA_CHECK(cudaMemset(flag_.get(), 0, done));
-      T2T_CUDA_CHECK(cudaDeviceSynchronize());
-    }
+    flag_.ensure_zeroed(done);
     // Waiting blocks need every block of the grid resident at once (a cooperative launch): with both vector
     // widths' occupancy, fewer splits where the grid would not fit (one block per image needs no waiting).
     int device = 0, coop = 0;
@@ -459,26 +452,12 @@ class SqueezeExciteKernel : public Kernel {
     const int64_t w = 16 / static_cast<int64_t>(dtype_size(dt_));
     return c_ % w == 0 ? w : 1;
   }
-  void upload_weights(DeviceBuffer& buf, const Weights& w) {
-    std::vector<float> f = w.to_float();
-    if (dt_ == DataType::kFLOAT) {
-      buf.upload(f.data(), f.size() * sizeof(float));
-      return;
-    }
-    std::vector<uint16_t> h(f.size());
-    for (size_t i = 0; i < f.size(); ++i) h[i] = dt_ == DataType::kHALF ? float_to_half(f[i]) : float_to_bf16(f[i]);
-    buf.upload(h.data(), h.size() * sizeof(uint16_t));
-  }
-  void upload_bias(DeviceBuffer& buf, const Weights& b) {
-    if (b.empty()) return;
-    std::vector<float> f = b.to_float();
-    buf.upload(f.data(), f.size() * sizeof(float));
-  }
+  // Weights in the tensors' dtype, biases in float (an empty bias stays unallocated: run() passes null).
   void upload() {
-    upload_weights(w1_, layer_.p.w1);
-    upload_weights(w2_, layer_.p.w2);
-    upload_bias(b1_, layer_.p.b1);
-    upload_bias(b2_, layer_.p.b2);
+    w1_.upload_as(layer_.p.w1.to_float(), dt_);
+    w2_.upload_as(layer_.p.w2.to_float(), dt_);
+    if (!layer_.p.b1.empty()) b1_.upload_as(layer_.p.b1.to_float(), DataType::kFLOAT);
+    if (!layer_.p.b2.empty()) b2_.upload_as(layer_.p.b2.to_float(), DataType::kFLOAT);
     uploaded_ = true;
   }
 
