@@ -17,11 +17,17 @@ void check_weights(const Layer& l, const char* arg, const Weights& w, int64_t ex
     l.fail(arg, "expected " + shape + " = " + std::to_string(expected) + " values, got " + std::to_string(w.count));
 }
 
+// A fused activation valid for float values: the activation layer's own rule decides, so both agree.
 void check_activation(const Layer& l, const char* arg, bool has, const ActivationParams& a) {
   if (!has) return;
-  const int t = static_cast<int>(a.type);
-  if (t < 0 || t >= kNumActivationTypes) l.fail(arg, "unknown activation type " + std::to_string(t));
-  if (a.type == ActivationType::kSOFTPLUS && a.alpha == 0.f) l.fail(arg, "SOFTPLUS needs a non-zero beta (alpha)");
+  ActivationLayer act;
+  act.p = a;
+  act.set_name(l.name() + "." + arg);
+  try {
+    act.infer({TensorDesc{DataType::kFLOAT, Dims{1}}});
+  } catch (const InvalidArgument& e) {
+    l.fail(arg, std::string("the fused activation is invalid: ") + e.what());
+  }
 }
 
 }  // namespace
