@@ -6,6 +6,7 @@
 #include "backends/cuda/cuda_device.cuh"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cudnn_util.h"
+#include "backends/cuda/gemm_mma.h"
 #include "backends/cuda/vector_io.cuh"
 
 namespace torch2trt::gpu {
@@ -492,8 +493,23 @@ class ConvKernel : public Kernel {
     pad_c_ = 0;
     pad_ok_ = cl_ && dt_ != DataType::kFLOAT && !transposed_ && g_.groups == 1 && g_.in_channels % 8 != 0 &&
               g_.out_channels % 8 == 0 && g_.in_channels < (int64_t(1) << 20);
-    const bool unpadded = tactic_ >= 0 && (tactic_ & kUnpadded) != 0;
-    const int64_t algo = tactic_ >= 0 ? (tactic_ & ~kUnpadded) : -1;
+    // A pointwise convolution (1x1, stride 1, no padding, one group) over channels-last float16/bfloat16 is
+    // one GEMM, (pixels, C) x (K, C)ᵀ: the own kernel (gemm_mma.h) with bias, residual and activation
+    // inside is a tactic too (EfficientNet's SiLU otherwise runs as a second kernel after cuDNN).
+    gemm_ok_ = !transposed_ && cl_ && g_.groups == 1;
+    int64_t pixels = g_.batch;
+    for (int i = 0; i < g_.nsp; ++i) {
+      gemm_ok_ = gemm_ok_ && g_.kernel[i] == 1 && g_.stride[i] == 1 && g_.pre[i] == 0 && g_.post_eff[i] == 0;
+      pixels *= g_.in[i];
+    }
+    gemm_ok_ = gemm_ok_ && gemm_mma_fits(dt_, pixels, g_.out_channels, g_.in_channels);
+    gemm_rows_ = pixels;
+    const bool own = gemm_ok_ && tactic_ >= kOwnGemm && tactic_ < kOwnGemm + kGemmMmaConfigs;
+    own_gemm_ = own ? static_cast<int>(tactic_ - kOwnGemm) : -1;
+    ran_own_ = own;
+    own_name_ = std::string(gemm_mma_config_name(own_gemm_)) + "_nhwc";
+    const bool unpadded = tactic_ >= 0 && !own && (tactic_ & kUnpadded) != 0;
+    const int64_t algo = tactic_ >= 0 && !own ? (tactic_ & ~kUnpadded) : -1;
     if (pad_ok_ && !unpadded) {
       pad_c_ = (g_.in_channels + 7) / 8 * 8;
       gp.in_channels = pad_c_;
@@ -547,6 +563,14 @@ class ConvKernel : public Kernel {
         run_depthwise<T>(x, bias, z, y, s);
         return;
       }
+      if (own_gemm_ >= 0) {
+        GemmMmaArgs gm;
+        gm.a = x, gm.b = w, gm.y = y, gm.z = z, gm.bias = bias, gm.bias_float = true, gm.b_nk = true;
+        gm.m = gemm_rows_, gm.n = g_.out_channels, gm.k = g_.in_channels;
+        gm.has_act = layer_.p.has_activation, gm.act = layer_.p.activation;
+        ran_own_ = gemm_mma_aligned(gm);  // otherwise cuDNN, planned all the same
+        if (ran_own_) return launch_gemm_mma(dt_, own_gemm_, gm, s);
+      }
       if (pad_c_) {
         // The padded input lives after the algorithm's scratch and the staging area.
         T* xs = reinterpret_cast<T*>(static_cast<uint8_t*>(a.workspace) + plan_->algo_bytes + plan_->stage_bytes);
@@ -586,6 +610,8 @@ class ConvKernel : public Kernel {
       std::vector<int64_t> t;
       for (int64_t a : plan_->tactics) t.push_back(pad_c_ || !pad_ok_ ? a : (a | kUnpadded));
       for (int64_t a : other_tactics_) t.push_back(a);
+      if (gemm_ok_)
+        for (int c = 0; c < kGemmMmaConfigs; ++c) t.push_back(kOwnGemm + c);
       if (t.size() > 1) return t;
     }
 #endif
@@ -603,12 +629,14 @@ class ConvKernel : public Kernel {
     k += " act" + std::to_string(layer_.p.has_activation ? static_cast<int>(layer_.p.activation.type) : -1);
     k += layer_.p.bias.empty() ? "" : " bias";
     k += pad_ok_ ? " pad8|unpadded" : "";  // the candidate set includes both padding variants
+    k += gemm_ok_ ? " mma" : "";           // ... and the own GEMM
     return k + (has_z_ ? " z" : "");
   }
   const char* impl_name() const override {
     // The bias, residual and activation run in one epilogue kernel after cuDNN (see run_epilogue).
 #ifdef T2T_WITH_CUDNN
     if (depthwise_) return "cuda_depthwise_nhwc";
+    if (ran_own_) return own_name_.c_str();
     if (use_cudnn_ && fused_) return "cudnn_conv_bias_act_nhwc";
     if (use_cudnn_ && cl_) return "cudnn_conv_nhwc";
 #endif
@@ -792,6 +820,12 @@ class ConvKernel : public Kernel {
   static constexpr int64_t kOwnDepthwise = int64_t(1) << 20;  // tactic id of depthwise_nhwc
   // Tactic bit: a convolution that could run on a channel-padded copy runs unpadded (pad_ok_).
   static constexpr int64_t kUnpadded = int64_t(1) << 21;
+  static constexpr int64_t kOwnGemm = int64_t(1) << 22;  // tactic ids kOwnGemm + c: gemm_mma in configuration c
+  bool gemm_ok_ = false;    // a pointwise convolution gemm_mma can run
+  int64_t gemm_rows_ = 0;   // its rows: batch x spatial positions
+  int own_gemm_ = -1;       // the configuration the builder chose (-1: cuDNN)
+  bool ran_own_ = false;    // the last run (before one: the plan) used it
+  std::string own_name_;
   bool pad_ok_ = false;                 // the input channels may be padded to 8 (pad_c_)
   std::vector<int64_t> other_tactics_;  // the algorithms of the padding variant not planned (tactic ids)
   bool depthwise_ok_ = false;  // depthwise_nhwc can run this convolution

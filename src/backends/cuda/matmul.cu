@@ -3,13 +3,16 @@
 // The fused epilogue y = act(A x B + bias + z) runs inside the GEMM where cuBLASLt can: the bias through its
 // BIAS epilogues, z as its C matrix with beta = 1, ReLU and the tanh GELU through RELU_BIAS / GELU_BIAS.
 // Other activations (GELU_ERF, which cuBLASLt's tanh-form GELU would not match, SIGMOID, ...) run in one
-// small kernel over y after the GEMM.
+// small kernel over y after the GEMM. A single float16/bfloat16 GEMM (no batch left after folding it into
+// the rows) also has the own tensor-core kernel with the whole epilogue inside (gemm_mma.h) among its
+// tactics: BERT's FFN then runs GEMM, bias and GELU-erf in one launch.
 #include <algorithm>
 #include <cstring>
 
 #include "backends/common/pointwise_math.h"
 #include "backends/cuda/cuda_device.cuh"
 #include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/gemm_mma.h"
 #include "backends/cuda/vector_io.cuh"
 
 namespace torch2trt::gpu {
@@ -94,7 +97,7 @@ class MatmulKernel : public Kernel {
     name_ = base_name_;
   }
   void reshape(const std::vector<TensorDesc>& in, const std::vector<TensorDesc>&) override {
-    aligned_ok_ = ran_split_ = false, split_ = 0, heuristic_count_ = 0;  // nothing of earlier shapes survives
+    aligned_ok_ = ran_split_ = mma_fits_ = false, split_ = 0, heuristic_count_ = 0, own_ = -1;  // nothing of earlier shapes survives
     g_ = layer_.geometry(in[0].dims, in[1].dims);
     const int64_t m = g_.m, n = g_.n, k = g_.k;
     const int64_t size_a = m * k, size_b = k * n, size_c = m * n;
@@ -132,6 +135,11 @@ class MatmulKernel : public Kernel {
     if (inner_batch_ > INT32_MAX) throw Unsupported("matrix multiply: batch of " + std::to_string(inner_batch_) + " exceeds cuBLASLt's limit");
     k_zero_ = k == 0;
     n_ = n;
+    // The own kernel takes one dense GEMM: A (rows, k) as stored, B (k, n) or (n, k), y dense.
+    mma_fits_ = !k_zero_ && rows_ > 0 && n > 0 && outer_count_ == 1 && inner_batch_ == 1 && !g_.trans0 &&
+                gemm_mma_fits(dt_, rows_, n, k);
+    if (mma_fits_ && tactic_ >= kOwnGemm && tactic_ < kOwnGemm + kGemmMmaConfigs) own_ = static_cast<int>(tactic_ - kOwnGemm);
+    own_name_ = std::string(gemm_mma_config_name(own_)) + base_name_.substr(std::strlen("cublaslt_matmul"));
     if (!layer_.p.bias.empty() && !bias_.get()) upload_bias();
     if (k_zero_ || rows_ == 0 || n == 0) {  // nothing for cuBLASLt: drop the descriptor of earlier shapes
       desc_.reset();
@@ -181,6 +189,7 @@ class MatmulKernel : public Kernel {
     name_ = base_name_ + (post_bias_ || post_act_ ? "+epilogue_kernel" : "");
     split_name_ = base_name_ + "+splitk" + std::to_string(split_) + (post_bias_ || post_act_ ? "+epilogue_kernel" : "");
     ran_split_ = split_ > 1 && aligned_ok_;  // until a run says otherwise: what aligned operands run
+    ran_own_ = own_ >= 0;
   }
   size_t workspace_size() const override { return k_zero_ ? 0 : ws_; }
   void set_workspace_limit(size_t bytes) override { ws_ = std::min(kLtWorkspace, bytes); }
@@ -200,6 +209,14 @@ class MatmulKernel : public Kernel {
       return;
     }
     if (!desc_) return;
+    if (own_ >= 0) {
+      GemmMmaArgs g;
+      g.a = A, g.b = B, g.y = C, g.z = Z, g.bias = bias_.get(), g.bias_float = false, g.b_nk = g_.trans1;
+      g.m = rows_, g.n = n_, g.k = g_.k;
+      g.has_act = layer_.p.has_activation, g.act = layer_.p.activation;
+      ran_own_ = gemm_mma_aligned(g);
+      if (ran_own_) return launch_gemm_mma(dt_, own_, g, s);
+    }
     // z enters as cuBLASLt's C matrix: D = A x B + 1 * z (C and D share one layout, z being dense like y).
     const float one = 1.f, zero = 0.f;
     const float* beta = Z ? &one : &zero;
@@ -220,10 +237,12 @@ class MatmulKernel : public Kernel {
     }
     if (post_bias_ || post_act_) post_ops(C, nullptr, /*product=*/true, post_bias_, post_act_, total, s);
   }
-  const char* impl_name() const override { return ran_split_ ? split_name_.c_str() : name_.c_str(); }
+  const char* impl_name() const override {
+    return ran_own_ ? own_name_.c_str() : ran_split_ ? split_name_.c_str() : name_.c_str();
+  }
   // Tactics: the cuBLASLt heuristic's top answers for 16-byte aligned operands, by rank (0: its choice),
   // each also with the reduction split where the algorithm allows (see pick). Listed only when asked (the
-  // builder): a context only checks the one tactic it runs.
+  // builder): a context only checks the one tactic it runs. Then the own kernel's tile configurations.
   std::vector<int64_t> tactics() const override {
     std::vector<int64_t> t;
     if (!aligned_ok_) return t;
@@ -232,14 +251,16 @@ class MatmulKernel : public Kernel {
         cublasLtMatmulAlgo_t a = heuristic_[rank];
         if (s == 0 || split_k(&a, kSplits[s])) t.push_back(rank + kTop * s);
       }
+    if (mma_fits_)
+      for (int c = 0; c < kGemmMmaConfigs; ++c) t.push_back(kOwnGemm + c);
     return t;
   }
   void set_tactic(int64_t id) override { tactic_ = id; }
   std::string tactic_key() const override {
-    // "v2": the tactics include split reductions; entries timed before they were there are not reused.
-    return std::string("matmul v2 ") + dtype_name(dt_) + " m" + std::to_string(rows_) + " n" + std::to_string(n_) +
+    // "v3": the tactics include split reductions and the own kernel; entries timed before are not reused.
+    return std::string("matmul v3 ") + dtype_name(dt_) + " m" + std::to_string(rows_) + " n" + std::to_string(n_) +
            " k" + std::to_string(g_.k) + " b" + std::to_string(inner_batch_) + (g_.trans0 ? " tA" : "") +
-           (g_.trans1 ? " tB" : "") + " ep" + std::to_string(static_cast<int>(epilogue_)) + (residual_ ? " z" : "");
+           (g_.trans1 ? " tB" : "") + " ep" + std::to_string(static_cast<int>(epilogue_)) + (residual_ ? " z" : "") + (mma_fits_ ? " mma" : "");
   }
 
  private:
@@ -304,7 +325,7 @@ class MatmulKernel : public Kernel {
     split_ = 0;
     heuristic_count_ = found;
     for (int rank = 0; rank < found; ++rank) heuristic_[rank] = result[rank].algo;
-    if (tactic_ <= 0) return true;
+    if (tactic_ <= 0 || tactic_ >= kOwnGemm) return true;  // the own kernel's fallback: the heuristic's choice
     const int rank = static_cast<int>(tactic_ % kTop), s = static_cast<int>(tactic_ / kTop);
     if (rank >= found || s >= kSplitCount) return true;
     cublasLtMatmulAlgo_t chosen = result[rank].algo;
@@ -345,6 +366,8 @@ class MatmulKernel : public Kernel {
   static constexpr int kTop = 8;
   static constexpr int kSplitCount = 4;
   static constexpr int32_t kSplits[kSplitCount] = {1, 2, 4, 8};
+  // Tactic ids kOwnGemm + c: the own kernel (gemm_mma) in tile configuration c.
+  static constexpr int64_t kOwnGemm = int64_t(1) << 20;
 
   MatrixMultiplyLayer layer_;
   DataType dt_;
@@ -372,6 +395,10 @@ class MatmulKernel : public Kernel {
   int32_t split_ = 0;        // k split in this many parts by the aligned algorithm (0: as the heuristic gave it)
   size_t ws_ = kLtWorkspace; // scratch cuBLASLt may use: kLtWorkspace or the engine's lower limit
   bool aligned_ok_ = false;
+  bool mma_fits_ = false;   // the own kernel can run these shapes (gemm_mma_fits)
+  int own_ = -1;            // its configuration when the builder chose it (-1: cuBLASLt)
+  bool ran_own_ = false;    // the last run (or, before one, the plan) used it; misaligned pointers use cuBLASLt
+  std::string own_name_;    // impl_name() then: "gemm_mma_64x64+bias+GELU_ERF"
 };
 
 }  // namespace

@@ -321,7 +321,7 @@ TEST(Convolution, ChannelsLastMatchesReference) {
 // (8 halves, 4 floats) after cuDNN (symmetric padding) or the direct kernel (asymmetric padding, bias in
 // the kernel, none in the epilogue); K = 6 takes the scalar epilogue.
 void run_fused_cl_case(const ConvSpec& s, ActivationParams act, bool residual, DataType dt, int64_t cuda_tactic = -1,
-                       bool misalign = false) {
+                       bool misalign = false, const std::string& cuda_kernel = "") {
   const int nsp = s.nsp();
   auto w = std::make_shared<std::vector<double>>(rounded_weights(s.k * (s.c / s.groups) * s.kvol(), DataType::kFLOAT));
   auto b = std::make_shared<std::vector<double>>(rounded_weights(s.k, DataType::kFLOAT));
@@ -336,6 +336,8 @@ void run_fused_cl_case(const ConvSpec& s, ActivationParams act, bool residual, D
   c.variant = s.name + "_channels_last_" + activation_type_name(act.type) + (residual ? "_residual_" : "_") + dtype_name(dt) +
               (misalign ? "_misaligned" : "");
   c.cuda_tactic = cuda_tactic;
+  c.cuda_kernel = cuda_kernel;
+  if (cuda_tactic >= 0) c.variant += "_tactic" + std::to_string(cuda_tactic);
   c.misalign = misalign;
   c.inputs = {{dt, channels_last_dims(Dims::from(xd), nsp)}};
   if (residual) c.inputs.push_back({dt, channels_last_dims(Dims::from(yd), nsp)});
@@ -387,6 +389,26 @@ TEST(Convolution, ChannelsLastDepthwiseOwnKernel) {
     for (const ConvSpec& s : specs)
       for (bool residual : {false, true}) run_fused_cl_case(s, silu, residual, dt, int64_t(1) << 20);
   run_fused_cl_case(specs[0], silu, true, DataType::kHALF, int64_t(1) << 20, /*misalign=*/true);
+}
+
+// Pointwise channels-last convolutions on CUDA's own GEMM (gemm_mma, tactic ids 2^22 + configuration): every
+// tile configuration, tails of the rows (pixels), of K (not a multiple of the tile's 64 columns) and of C
+// (not a multiple of 32), 1 and 2 spatial dimensions, SiLU / ReLU6 with and without the residual. Misaligned
+// buffers fall back to cuDNN.
+TEST(Convolution, PointwiseOwnGemm) {
+  const ActivationParams relu6{ActivationType::kCLIP, 0.f, 6.f}, silu{ActivationType::kSILU, 0.f, 0.f};
+  const ConvSpec specs[] = {
+      {"2d_1x1_c40_k24", 2, 40, 24, 1, {7, 9}, {1, 1}},
+      {"2d_1x1_c16_k72", 1, 16, 72, 1, {5, 5}, {1, 1}},
+      {"1d_1x1_c96_k136", 3, 96, 136, 1, {45}, {1}},
+  };
+  const int64_t own = int64_t(1) << 22;
+  for (int config = 0; config < 5; ++config)
+    for (DataType dt : {DataType::kHALF, DataType::kBF16})
+      for (const ConvSpec& s : specs)
+        for (bool residual : {false, true})
+          run_fused_cl_case(s, residual ? silu : relu6, residual, dt, own + config, false, "gemm_mma");
+  run_fused_cl_case(specs[0], silu, true, DataType::kHALF, own, /*misalign=*/true, "cudnn");
 }
 
 TEST(Convolution, ChannelsLastFusedEpilogue) {

@@ -118,6 +118,7 @@ double act_ref(double v, const ActivationParams& a) {
     case A::kCLIP: return std::min<double>(std::max<double>(v, a.alpha), a.beta);
     case A::kGELU_ERF: return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
     case A::kGELU_TANH: return 0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
+    case A::kSILU: return v / (1.0 + std::exp(-v));
     default: return std::nan("");
   }
 }
@@ -245,8 +246,10 @@ TEST(MatrixMultiplyEpilogue, VectorWidths) {
   }
 }
 
-// The split-reduction tactics cuBLASLt offers for this product on `be` (ids rank + 8 * i: k in 2, 4, 8 parts).
-std::vector<int64_t> offered_splits(Backend& be, const MatmulSpec& s, const Epilogue& e, DataType dt) {
+// The tactics in [lo, hi) the kernel offers for this product on `be`: split reductions (ids rank + 8 * i: k
+// in 2, 4, 8 parts, lo = 8, hi = 32) or the own GEMM's configurations (ids 2^20 + c).
+std::vector<int64_t> offered_tactics(Backend& be, const MatmulSpec& s, const Epilogue& e, DataType dt, int64_t lo,
+                                     int64_t hi) {
   Network net;
   Tensor* a = net.add_input("a", dt, Dims::from(s.a));
   Tensor* b = net.add_input("b", dt, Dims::from(s.b));
@@ -256,10 +259,10 @@ std::vector<int64_t> offered_splits(Backend& be, const MatmulSpec& s, const Epil
   std::vector<TensorDesc> in = l->input_descs(), out = {l->output(0)->desc()};
   std::unique_ptr<Kernel> k = be.make_kernel(*l, in, out);
   k->reshape(in, out);
-  std::vector<int64_t> splits;
+  std::vector<int64_t> picked;
   for (int64_t t : k->tactics())
-    if (t >= 8) splits.push_back(t);
-  return splits;
+    if (t >= lo && t < hi) picked.push_back(t);
+  return picked;
 }
 
 // On CUDA, tactics rank + 8 * i split the reduction of the heuristic's rank-th algorithm in 2, 4, 8 parts
@@ -276,11 +279,45 @@ TEST(MatrixMultiplyEpilogue, SplitReduction) {
   int offered = 0;
   for (DataType dt : {DataType::kHALF, DataType::kBF16, DataType::kFLOAT})
     for (const Epilogue& e : epilogues)
-      for (int64_t t : offered_splits(*be, s, e, dt)) {
+      for (int64_t t : offered_tactics(*be, s, e, dt, 8, 32)) {
         ++offered;
         run_fused_case(s, e, dt, {}, false, t, "+splitk" + std::to_string(1 << (t / 8)));
       }
   if (offered == 0) GTEST_SKIP() << "cuBLASLt offers no split reduction for these shapes on " << be->device_description();
+}
+
+// On CUDA (compute capability 8.0+), float16/bfloat16 GEMMs with k and n multiples of 8 offer the own
+// tensor-core kernel (gemm_mma) with the whole epilogue inside, in several tile configurations. Each must
+// give the product: B as (n, k) (a Linear weight) and as (k, n), tails of every tile dimension (m = 37,
+// n = 72, k = 40), one row, a batch folded into the rows, and the epilogues BERT and EfficientNet fuse.
+// Misaligned operands fall back to cuBLASLt.
+TEST(MatrixMultiplyEpilogue, OwnGemm) {
+  std::string why;
+  Backend* be = cuda_backend(0, &why);
+  if (!be) GTEST_SKIP() << why;
+  const MatmulSpec specs[] = {{"nk_m37_k40_n72", {37, 40}, {72, 40}, Op::kNONE, Op::kTRANSPOSE},
+                              {"kn_m37_k40_n72", {37, 40}, {40, 72}},
+                              {"row_k64_n16", {1, 64}, {16, 64}, Op::kNONE, Op::kTRANSPOSE},
+                              {"folded_2x64_k256_n136", {2, 64, 256}, {1, 136, 256}, Op::kNONE, Op::kTRANSPOSE}};
+  const Epilogue plain{"plain", false, false, false, {}};
+  const Epilogue gelu{"bias_gelu_erf", true, false, true, {A::kGELU_ERF, 0, 0}};
+  const Epilogue silu_res{"bias_residual_silu", true, true, true, {A::kSILU, 0, 0}};
+  const int64_t own = int64_t(1) << 20;
+  int offered = 0;
+  for (DataType dt : {DataType::kHALF, DataType::kBF16})
+    for (const MatmulSpec& s : specs)
+      for (const Epilogue* e : {&plain, &gelu, &silu_res})
+        for (int64_t t : offered_tactics(*be, s, *e, dt, own, own + 64)) {
+          ++offered;
+          run_fused_case(s, *e, dt, {}, false, t, "gemm_mma");
+        }
+  if (offered == 0) GTEST_SKIP() << "no own GEMM on " << be->device_description();
+  EXPECT_EQ(offered, 2 * 4 * 3 * 5) << "every case offers the 5 configurations";
+  run_fused_case(specs[0], gelu, DataType::kHALF, {}, /*misalign=*/true, own, "cublaslt");
+  // float32 and a k that is not a multiple of 8 have no own kernel.
+  EXPECT_TRUE(offered_tactics(*be, specs[0], gelu, DataType::kFLOAT, own, own + 64).empty());
+  EXPECT_TRUE(offered_tactics(*be, {"k12", {8, 12}, {16, 12}, Op::kNONE, Op::kTRANSPOSE}, gelu, DataType::kHALF,
+                              own, own + 64).empty());
 }
 
 // torch.relu keeps NaN; so must the fused ReLU, whichever unit applies it (the NaN row of A makes a NaN row).
