@@ -6,6 +6,7 @@
 // zeros (cp.async's zero fill), so the tile loop has no bounds checks. The epilogue adds the bias and the
 // residual to the float accumulators, applies the activation (the shared pointwise functors) and rounds
 // once; each lane stores pairs of adjacent columns.
+#include <climits>
 #include <string>
 
 #include "backends/common/pointwise_math.h"
@@ -213,7 +214,8 @@ bool gemm_mma_fits(DataType dt, int64_t m, int64_t n, int64_t k) {
   if (dt != DataType::kHALF && dt != DataType::kBF16) return false;
   if (m <= 0 || n <= 0 || k <= 0 || n % 8 != 0 || k % 8 != 0) return false;
   // 32-bit row and column indices; the grid's y extent (rows / 32 for the smallest tile) within 65535.
-  if (m >= (int64_t(1) << 31) || n >= (int64_t(1) << 31) || k >= (int64_t(1) << 31) || (m + 31) / 32 > 65535) return false;
+  // (Rounding n and k up to a tile stays within int too.)
+  if (m >= (int64_t(1) << 31) || n > INT32_MAX - 256 || k > INT32_MAX - 64 || (m + 31) / 32 > 65535) return false;
   return device_major() >= 8;
 }
 
