@@ -7,6 +7,8 @@
 #include "engine/tactics.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 
@@ -196,6 +198,12 @@ int choose_tactics(Network& net, const BuilderConfig& config, Backend& backend, 
     // does not trade a good default for an equal one.
     double best_ms = 0;
     int64_t best = -1;
+    // T2T_LOG_TACTICS=1: every layer's timings on stderr (why a kernel was or was not chosen).
+    static const bool log = [] {
+      const char* v = std::getenv("T2T_LOG_TACTICS");
+      return v && *v && std::string(v) != "0";
+    }();
+    if (log) std::fprintf(stderr, "[torch2trt tactics] %s '%s': %s\n", layer_kind_name(l->kind()), l->name().c_str(), key.c_str());
     for (size_t i = 0; i < ts.size(); ++i) {
       k->set_tactic(ts[i]);
       k->reshape(in, out);
@@ -203,10 +211,12 @@ int choose_tactics(Network& net, const BuilderConfig& config, Backend& backend, 
       if (ws > config.workspace_limit) continue;
       a.workspace = mem.get(ws);
       double ms = time_kernel(backend, *k, a);
+      if (log) std::fprintf(stderr, "[torch2trt tactics]   %lld %s: %.4f ms\n", static_cast<long long>(ts[i]), k->impl_name(), ms);
       if (ms < 0) continue;  // not capturable in a CUDA graph
       const double bar = best == ts[0] ? 0.97 * best_ms : best_ms;
       if (best < 0 || ms < bar) best = ts[i], best_ms = ms;
     }
+    if (log) std::fprintf(stderr, "[torch2trt tactics]   chose %lld\n", static_cast<long long>(best));
     if (best < 0) continue;
     cache.put(key, {best, best_ms});
     l->set_tactic(best);

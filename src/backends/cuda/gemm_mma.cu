@@ -1,6 +1,6 @@
 // Own tensor-core GEMM, epilogue fused (see gemm_mma.h). A block computes a BM x BN tile of y with a grid
 // of WM x WN warps, each a (BM / WM) x (BN / WN) tile of m16n8k16 products accumulated in float registers.
-// k advances 32 at a time through a three-stage cp.async pipeline in shared memory (tile t + 2 loads while
+// k advances 32 or 64 at a time through a three-stage cp.async pipeline in shared memory (tile t + 2 loads while
 // tile t is multiplied); ldmatrix reads the fragments (ldmatrix.trans for a (k, n) B), rows padded by 8
 // elements so the 8 rows of an ldmatrix matrix fall in different banks. Tails of m, n and k are loaded as
 // zeros (cp.async's zero fill), so the tile loop has no bounds checks. The epilogue adds the bias and the
@@ -17,7 +17,6 @@
 namespace torch2trt::gpu {
 namespace {
 
-constexpr int kBK = 32;     // k per pipeline stage
 constexpr int kStages = 3;  // pipeline depth
 constexpr int kPad = 8;     // row padding of every shared tile, in elements
 
@@ -32,17 +31,24 @@ struct Params {
   ActivationParams act;
 };
 
-template <int BM, int BN, int WM, int WN, bool BNK>
+// BM x BN block tile, WM x WN warps over it, BK k per stage; KW > 1: KW groups of those warps share each
+// stage's 16-wide k steps (step kk goes to group kk % KW) and add their sums at the end, for more warps in
+// flight where the grid is small (BERT's 128-row GEMMs at batch 1).
+template <int BM, int BN, int WM, int WN, int BK, int KW, bool BNK>
 struct Shape {
-  static constexpr int kThreads = WM * WN * 32;
+  static constexpr int kThreads = WM * WN * KW * 32;
   static constexpr int kWarpRows = BM / WM, kWarpCols = BN / WN;
   static constexpr int MI = kWarpRows / 16, NI = kWarpCols / 8;  // 16-row and 8-column fragments per warp
-  static constexpr int kAPitch = kBK + kPad;
-  static constexpr int kBRows = BNK ? BN : kBK, kBPitch = BNK ? kBK + kPad : BN + kPad;
+  static constexpr int kAPitch = BK + kPad;
+  static constexpr int kBRows = BNK ? BN : BK, kBPitch = BNK ? BK + kPad : BN + kPad;
   static constexpr int kAElems = BM * kAPitch, kBElems = kBRows * kBPitch;
   static constexpr int kSmemBytes = kStages * (kAElems + kBElems) * 2;
+  // The other groups' sums, passed through the A stages once the loop is done (float, lane-fastest).
+  static constexpr int kRedFloats = (KW - 1) * WM * WN * MI * NI * 4 * 32;
   static_assert(MI >= 1 && NI >= 2 && NI % 2 == 0, "warp tile: whole 16 x 16 fragment pairs");
+  static_assert(BK % (16 * KW) == 0, "each group takes whole 16-wide k steps");
   static_assert(kSmemBytes <= 48 * 1024, "static shared memory limit");
+  static_assert(kRedFloats * 4 <= kStages * kAElems * 2, "the groups' sums fit in the A stages");
 };
 
 // Rows [r0, r0 + rows) x columns [c0, c0 + cols) of a row-major (row_count x col_count) matrix into a
@@ -63,25 +69,25 @@ __device__ __forceinline__ void load_tile(T* dst, int pitch, const T* src, int r
   }
 }
 
-template <class T, class BiasT, int BM, int BN, int WM, int WN, bool BNK>
-__global__ void __launch_bounds__(WM * WN * 32) gemm_mma(Params p) {
+template <class T, class BiasT, int BM, int BN, int WM, int WN, int BK, int KW, bool BNK>
+__global__ void __launch_bounds__(WM * WN * KW * 32) gemm_mma(Params p) {
   if constexpr (mma_arch_ok()) {
-    using S = Shape<BM, BN, WM, WN, BNK>;
+    using S = Shape<BM, BN, WM, WN, BK, KW, BNK>;
     __shared__ __align__(16) T sa[kStages][S::kAElems];
     __shared__ __align__(16) T sb[kStages][S::kBElems];
     const T* A = static_cast<const T*>(p.a);
     const T* B = static_cast<const T*>(p.b);
     const int row0 = blockIdx.y * BM, col0 = blockIdx.x * BN;
-    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int warp = threadIdx.x / 32 % (WM * WN), group = threadIdx.x / 32 / (WM * WN), lane = threadIdx.x % 32;
     const int wr = (warp / WN) * S::kWarpRows, wc = (warp % WN) * S::kWarpCols;
 
     auto load = [&](int stage, int kt) {
-      const int k0 = kt * kBK;
-      load_tile<T, BM, kBK, S::kThreads>(sa[stage], S::kAPitch, A, p.m, p.k, row0, k0);
+      const int k0 = kt * BK;
+      load_tile<T, BM, BK, S::kThreads>(sa[stage], S::kAPitch, A, p.m, p.k, row0, k0);
       if constexpr (BNK)
-        load_tile<T, BN, kBK, S::kThreads>(sb[stage], S::kBPitch, B, p.n, p.k, col0, k0);
+        load_tile<T, BN, BK, S::kThreads>(sb[stage], S::kBPitch, B, p.n, p.k, col0, k0);
       else
-        load_tile<T, kBK, BN, S::kThreads>(sb[stage], S::kBPitch, B, p.k, p.n, k0, col0);
+        load_tile<T, BK, BN, S::kThreads>(sb[stage], S::kBPitch, B, p.k, p.n, k0, col0);
     };
 
     float acc[S::MI][S::NI][4];
@@ -90,7 +96,7 @@ __global__ void __launch_bounds__(WM * WN * 32) gemm_mma(Params p) {
 #pragma unroll
       for (int j = 0; j < S::NI; ++j) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
 
-    const int tiles = (p.k + kBK - 1) / kBK;
+    const int tiles = (p.k + BK - 1) / BK;
 #pragma unroll
     for (int s = 0; s < kStages - 1; ++s) {
       if (s < tiles) load(s, s);
@@ -104,7 +110,8 @@ __global__ void __launch_bounds__(WM * WN * 32) gemm_mma(Params p) {
       const T* ta = sa[kt % kStages];
       const T* tb = sb[kt % kStages];
 #pragma unroll
-      for (int kk = 0; kk < kBK / 16; ++kk) {
+      for (int kk0 = 0; kk0 < BK / 16; kk0 += KW) {
+        const int kk = kk0 + group;
         uint32_t af[S::MI][4];
 #pragma unroll
         for (int i = 0; i < S::MI; ++i)
@@ -129,6 +136,33 @@ __global__ void __launch_bounds__(WM * WN * 32) gemm_mma(Params p) {
       }
     }
     cp_async_wait<0>();
+    if constexpr (KW > 1) {
+      // Groups 1 .. KW - 1 hand their sums to group 0 through the (now idle) A stages.
+      __syncthreads();
+      float* red = reinterpret_cast<float*>(&sa[0][0]);
+      constexpr int kPerWarp = S::MI * S::NI * 4 * 32;
+      if (group > 0) {
+        float* mine = red + ((group - 1) * WM * WN + warp) * kPerWarp + lane;
+#pragma unroll
+        for (int i = 0; i < S::MI; ++i)
+#pragma unroll
+          for (int j = 0; j < S::NI; ++j)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) mine[((i * S::NI + j) * 4 + e) * 32] = acc[i][j][e];
+      }
+      __syncthreads();
+      if (group > 0) return;
+#pragma unroll
+      for (int g = 1; g < KW; ++g) {
+        const float* theirs = red + ((g - 1) * WM * WN + warp) * kPerWarp + lane;
+#pragma unroll
+        for (int i = 0; i < S::MI; ++i)
+#pragma unroll
+          for (int j = 0; j < S::NI; ++j)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) acc[i][j][e] += theirs[((i * S::NI + j) * 4 + e) * 32];
+      }
+    }
 
     // Fragment element e of (i, j): row wr + 16 i + lane / 4 + 8 (e / 2), column wc + 8 j + 2 (lane % 4) + e % 2.
     const BiasT* bias = static_cast<const BiasT*>(p.bias);
@@ -164,20 +198,25 @@ struct Config {
   int bm, bn;
 };
 // Small tiles first: at batch 1 (BERT's 128 rows, EfficientNet's late stages) the grid is what limits.
+// "k64": 64 k per stage (more bytes in flight per block); "s2": two warp groups share the k steps.
 constexpr Config kConfigs[kGemmMmaConfigs] = {
-    {"gemm_mma_32x64", 32, 64}, {"gemm_mma_64x64", 64, 64}, {"gemm_mma_64x128", 64, 128},
-    {"gemm_mma_128x64", 128, 64}, {"gemm_mma_32x32", 32, 32}};
+    {"gemm_mma_32x64", 32, 64},        {"gemm_mma_64x64", 64, 64},         {"gemm_mma_64x128", 64, 128},
+    {"gemm_mma_128x64", 128, 64},      {"gemm_mma_32x32", 32, 32},         {"gemm_mma_32x64_k64", 32, 64},
+    {"gemm_mma_32x64_k64s2", 32, 64},  {"gemm_mma_32x32_k64s2", 32, 32}};
 
 template <class T, class BiasT, bool BNK>
 void launch_typed(int config, const Params& p, cudaStream_t s) {
   const Config& c = kConfigs[config];
   dim3 grid(static_cast<unsigned>((p.n + c.bn - 1) / c.bn), static_cast<unsigned>((p.m + c.bm - 1) / c.bm));
   switch (config) {
-    case 0: gemm_mma<T, BiasT, 32, 64, 1, 2, BNK><<<grid, 64, 0, s>>>(p); break;
-    case 1: gemm_mma<T, BiasT, 64, 64, 2, 2, BNK><<<grid, 128, 0, s>>>(p); break;
-    case 2: gemm_mma<T, BiasT, 64, 128, 2, 2, BNK><<<grid, 128, 0, s>>>(p); break;
-    case 3: gemm_mma<T, BiasT, 128, 64, 2, 2, BNK><<<grid, 128, 0, s>>>(p); break;
-    default: gemm_mma<T, BiasT, 32, 32, 1, 1, BNK><<<grid, 32, 0, s>>>(p); break;
+    case 0: gemm_mma<T, BiasT, 32, 64, 1, 2, 32, 1, BNK><<<grid, 64, 0, s>>>(p); break;
+    case 1: gemm_mma<T, BiasT, 64, 64, 2, 2, 32, 1, BNK><<<grid, 128, 0, s>>>(p); break;
+    case 2: gemm_mma<T, BiasT, 64, 128, 2, 2, 32, 1, BNK><<<grid, 128, 0, s>>>(p); break;
+    case 3: gemm_mma<T, BiasT, 128, 64, 2, 2, 32, 1, BNK><<<grid, 128, 0, s>>>(p); break;
+    case 4: gemm_mma<T, BiasT, 32, 32, 1, 1, 32, 1, BNK><<<grid, 32, 0, s>>>(p); break;
+    case 5: gemm_mma<T, BiasT, 32, 64, 1, 2, 64, 1, BNK><<<grid, 64, 0, s>>>(p); break;
+    case 6: gemm_mma<T, BiasT, 32, 64, 1, 2, 64, 2, BNK><<<grid, 128, 0, s>>>(p); break;
+    default: gemm_mma<T, BiasT, 32, 32, 1, 1, 64, 2, BNK><<<grid, 64, 0, s>>>(p); break;
   }
   check_launch(c.name);
 }

@@ -29,7 +29,7 @@ struct GemmMmaArgs {
 };
 
 /// Tile configurations (the tactics each caller offers): 0 .. kGemmMmaConfigs - 1.
-constexpr int kGemmMmaConfigs = 5;
+constexpr int kGemmMmaConfigs = 8;
 
 /// "gemm_mma_64x64" ... for a configuration.
 const char* gemm_mma_config_name(int config);

@@ -403,7 +403,7 @@ TEST(Convolution, PointwiseOwnGemm) {
       {"1d_1x1_c96_k136", 3, 96, 136, 1, {45}, {1}},
   };
   const int64_t own = int64_t(1) << 22;
-  for (int config = 0; config < 5; ++config)
+  for (int config = 0; config < 8; ++config)  // kGemmMmaConfigs
     for (DataType dt : {DataType::kHALF, DataType::kBF16})
       for (const ConvSpec& s : specs)
         for (bool residual : {false, true})

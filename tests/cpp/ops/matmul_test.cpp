@@ -254,7 +254,8 @@ std::vector<int64_t> offered_tactics(Backend& be, const MatmulSpec& s, const Epi
   Tensor* a = net.add_input("a", dt, Dims::from(s.a));
   Tensor* b = net.add_input("b", dt, Dims::from(s.b));
   Tensor* z = e.residual ? net.add_input("z", dt, out_dims(s)) : nullptr;
-  std::vector<float> bias(static_cast<size_t>(out_dims(s).d[1]), 0.5f);
+  const Dims od = out_dims(s);
+  std::vector<float> bias(static_cast<size_t>(od.d[od.nb_dims - 1]), 0.5f);
   auto* l = add_fused(net, a, s.op0, b, s.op1, e.bias ? Weights::f32(bias) : Weights(), z, e.has_act, e.act);
   std::vector<TensorDesc> in = l->input_descs(), out = {l->output(0)->desc()};
   std::unique_ptr<Kernel> k = be.make_kernel(*l, in, out);
@@ -312,7 +313,7 @@ TEST(MatrixMultiplyEpilogue, OwnGemm) {
           run_fused_case(s, *e, dt, {}, false, t, "gemm_mma");
         }
   if (offered == 0) GTEST_SKIP() << "no own GEMM on " << be->device_description();
-  EXPECT_EQ(offered, 2 * 4 * 3 * 5) << "every case offers the 5 configurations";
+  EXPECT_EQ(offered, 2 * 4 * 3 * 8) << "every case offers the 8 configurations (kGemmMmaConfigs)";
   run_fused_case(specs[0], gelu, DataType::kHALF, {}, /*misalign=*/true, own, "cublaslt");
   // float32 and a k that is not a multiple of 8 have no own kernel.
   EXPECT_TRUE(offered_tactics(*be, specs[0], gelu, DataType::kFLOAT, own, own + 64).empty());
