@@ -290,7 +290,8 @@ TEST(MatrixMultiplyEpilogue, SplitReduction) {
 // On CUDA (compute capability 8.0+), float16/bfloat16 GEMMs with k and n multiples of 8 offer the own
 // tensor-core kernel (gemm_mma) with the whole epilogue inside, in several tile configurations. Each must
 // give the product: B as (n, k) (a Linear weight) and as (k, n), tails of every tile dimension (m = 37,
-// n = 72, k = 40), one row, a batch folded into the rows, and the epilogues BERT and EfficientNet fuse.
+// n = 72, k = 40), one row, a batch folded into the rows, the epilogues BERT and EfficientNet fuse, ReLU
+// and an activation without its own compile-time epilogue.
 // Misaligned operands fall back to cuBLASLt.
 TEST(MatrixMultiplyEpilogue, OwnGemm) {
   std::string why;
@@ -303,17 +304,20 @@ TEST(MatrixMultiplyEpilogue, OwnGemm) {
   const Epilogue plain{"plain", false, false, false, {}};
   const Epilogue gelu{"bias_gelu_erf", true, false, true, {A::kGELU_ERF, 0, 0}};
   const Epilogue silu_res{"bias_residual_silu", true, true, true, {A::kSILU, 0, 0}};
+  const Epilogue relu{"residual_relu", false, true, true, {A::kRELU, 0, 0}};
+  // No compile-time copy of the epilogue for this one: the out-of-line activation.
+  const Epilogue leaky{"bias_leaky_relu", true, false, true, {A::kLEAKY_RELU, 0.1f, 0}};
   const int64_t own = int64_t(1) << 20;
   int offered = 0;
   for (DataType dt : {DataType::kHALF, DataType::kBF16})
     for (const MatmulSpec& s : specs)
-      for (const Epilogue* e : {&plain, &gelu, &silu_res})
+      for (const Epilogue* e : {&plain, &gelu, &silu_res, &relu, &leaky})
         for (int64_t t : offered_tactics(*be, s, *e, dt, own, own + 64)) {
           ++offered;
           run_fused_case(s, *e, dt, {}, false, t, "gemm_mma");
         }
   if (offered == 0) GTEST_SKIP() << "no own GEMM on " << be->device_description();
-  EXPECT_EQ(offered, 2 * 4 * 3 * 8) << "every case offers the 8 configurations (kGemmMmaConfigs)";
+  EXPECT_EQ(offered, 2 * 4 * 5 * 8) << "every case offers the 8 configurations (kGemmMmaConfigs)";
   run_fused_case(specs[0], gelu, DataType::kHALF, {}, /*misalign=*/true, own, "cublaslt");
   // float32 and a k that is not a multiple of 8 have no own kernel.
   EXPECT_TRUE(offered_tactics(*be, specs[0], gelu, DataType::kFLOAT, own, own + 64).empty());
