@@ -2,6 +2,7 @@
 
     python benchmarks/profile_layers.py --model efficientnet_b0 --batch 1 --fp16 --top 15
     python benchmarks/profile_layers.py --model bert_base --batch 1 --fp16 --kernels
+    python benchmarks/profile_layers.py --model efficientnet_b0 --batch 1 --fp16 --kernels --each se_gate
 
 --kernels lists the GPU kernels of one forward as the CUDA profiler (CUPTI, through torch.profiler) records
 them, with no per-layer synchronisation: their durations add up to the device time of a run, and the gap
@@ -30,6 +31,9 @@ def main():
     p.add_argument("--top", type=int, default=15)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--kernels", action="store_true", help="list GPU kernels (CUPTI) instead of timing layers")
+    p.add_argument("--each", metavar="SUBSTRING",
+                   help="with --kernels: also list every launch of one forward whose kernel name contains SUBSTRING, "
+                        "in launch order (the instances a per-name sum hides)")
     args = p.parse_args()
     device = torch.device(args.device)
     model, x = make_model(args.model, args.batch, device, torch.float32)
@@ -66,11 +70,14 @@ def kernel_profile(trt_model, x, args, runs=20):
         torch.cuda.synchronize()
     kernels = {}
     launches = 0
+    each = []
     for e in prof.events():
         if e.device_type != torch.autograd.DeviceType.CUDA:
             continue
         name = e.name
         t = e.device_time if hasattr(e, "device_time") else e.cuda_time
+        if args.each and args.each in name:
+            each.append((e.time_range.start, t, name))
         k = kernels.setdefault(name, [0, 0.0])
         k[0] += 1
         k[1] += t
@@ -103,6 +110,12 @@ def kernel_profile(trt_model, x, args, runs=20):
           f"{statistics.median(single):.3f} ms per waited call (host {statistics.median(host):.3f} ms in forward)")
     for name, (n, t) in sorted(kernels.items(), key=lambda kv: -kv[1][1])[: args.top]:
         print(f"  {t / runs:8.1f} us  x{n / runs:5.1f}  {t / n:7.2f} us each  {name[:110]}")
+    if args.each:
+        each.sort()
+        per_run = len(each) // runs if runs else 0
+        print(f"launches of kernels named *{args.each}* in one forward (the last of {runs}), in order:")
+        for i, (_, t, name) in enumerate(each[len(each) - per_run:]):
+            print(f"  #{i:<3d} {t:8.2f} us  {name[:100]}")
 
 
 if __name__ == "__main__":

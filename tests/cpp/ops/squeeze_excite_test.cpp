@@ -17,6 +17,7 @@ struct SeCase {
   bool has_act1 = true, has_act2 = true;
   bool apply = false;  // apply_to_input: the output is x * gate
   std::string cuda_kernel;  // set: the CUDA kernel's name must contain it
+  int64_t cuda_tactic = -1; // forced on CUDA (apply_to_input: 1 = the gate kernel, then se_scale)
   bool misalign = false;    // buffers one element past an aligned address (scalar loads of x and y)
   ActivationParams act1{ActivationType::kSILU, 0.f, 0.f}, act2{ActivationType::kSIGMOID, 0.f, 0.f};
 };
@@ -81,6 +82,8 @@ void run(const SeCase& sc, DataType dt) {
   oc.variant = sc.name + "_" + dtype_name(dt);
   oc.inputs = {{dt, sc.x}};
   oc.cuda_kernel = sc.cuda_kernel;
+  oc.cuda_tactic = sc.cuda_tactic;
+  if (sc.cuda_tactic >= 0) oc.variant += "_tactic" + std::to_string(sc.cuda_tactic);
   oc.misalign = sc.misalign;
   oc.runs = 3;  // one context run three times: its counters and generations carry over between runs
   oc.build = [=](Network& n, const std::vector<Tensor*>& in) {
@@ -140,9 +143,14 @@ TEST(SqueezeExcite, AppliedToTheInput) {
   for (DataType dt : kFloatTypes)
     for (bool cl : {false, true}) {
       const std::string l = cl ? "_nhwc" : "";
+      // Each case twice: one cooperative launch (the default), and the gate kernel then se_scale (tactic 1;
+      // where one block per image needs no waiting, the kernel offers no tactics and runs its one launch).
       auto apply = [&](SeCase c) {
         c.apply = true;
-        c.cuda_kernel = "cuda_squeeze_excite_apply";  // one launch
+        c.cuda_kernel = "cuda_squeeze_excite_apply";
+        run(c, dt);
+        c.cuda_tactic = 1;
+        if (c.x.d[0] < 3000) c.cuda_kernel = "cuda_squeeze_excite_apply_two_kernels";
         run(c, dt);
       };
       apply({"apply_b0_first" + l, cl ? Dims{1, 112, 112, 32} : Dims{1, 32, 112, 112}, 8, true, cl});
@@ -162,6 +170,10 @@ TEST(SqueezeExcite, MisalignedBuffers) {
       SeCase c{std::string("misaligned") + (apply ? "_apply" : ""), Dims{1, 14, 14, 64}, 16, true, true};
       c.apply = apply, c.misalign = true;
       run(c, dt);
+      if (apply) {
+        c.cuda_tactic = 1;
+        run(c, dt);
+      }
     }
 }
 
