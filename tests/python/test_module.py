@@ -4,6 +4,7 @@ import collections
 import copy
 import os
 import pickle
+import re
 import subprocess
 import sys
 import textwrap
@@ -178,11 +179,12 @@ def test_pickle_and_deepcopy(converted):
         assert isinstance(other(x, y)["pair"], Outputs)
 
 
-def run_python(code, cwd):
+def run_python(code, cwd, extra_env=None, output="stdout"):
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python") + os.pathsep + os.path.dirname(__file__))
+    env.update(extra_env or {})
     proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
-    return proc.stdout
+    return getattr(proc, output)
 
 
 def test_save_and_load_across_processes(tmp_path):
@@ -214,6 +216,28 @@ def test_save_and_load_across_processes(tmp_path):
         tmp_path,
     )
     assert out.strip() == "ok"
+
+
+@pytest.mark.gpu
+def test_tactic_log_lists_every_timed_tactic(tmp_path):
+    """T2T_LOG_TACTICS=1: the builder prints each timed layer's key, every tactic's kernel and time, its choice."""
+    err = run_python(
+        """
+        import torch
+        from torch2trt import torch2trt
+        m = torch.nn.Sequential(torch.nn.Conv2d(16, 32, 1), torch.nn.SiLU()).cuda().eval()
+        torch2trt(m, [torch.randn(1, 16, 28, 28, device="cuda")], fp16_mode=True)
+        """,
+        tmp_path,
+        {"T2T_LOG_TACTICS": "1"},
+        output="stderr",
+    )
+    lines = [line for line in err.splitlines() if line.startswith("[torch2trt tactics]")]
+    assert any("Convolution" in line and "conv float16 nhwc" in line for line in lines), err
+    timed = [line for line in lines if re.search(r"^\[torch2trt tactics\]   -?\d+ \S+: -?[\d.]+ ms$", line)]
+    assert len(timed) >= 2, err
+    assert any("gemm_mma" in line for line in timed), "the pointwise convolution offers the own GEMM"
+    assert any(re.search(r"chose -?\d+$", line) for line in lines), err
 
 
 @pytest.mark.gpu
