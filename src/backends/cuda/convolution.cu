@@ -3,6 +3,7 @@
 // layout_channels_last pass converted (cuDNN's tensor-core kernels want it); float32/float16/bfloat16 data,
 // float accumulation, no TF32 for float32 (results must match the float64 reference to 1e-5).
 #include "backends/common/pointwise_math.h"
+#include "backends/cuda/act_kind.cuh"
 #include "backends/cuda/cuda_device.cuh"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cudnn_util.h"
@@ -171,9 +172,10 @@ __global__ void depthwise_nhwc(DwGeo g, const T* __restrict__ x, const float* __
 #pragma unroll
         for (int k = 0; k < V; ++k) acc[k] += v[k];
       }
+      with_act_kind(act_kind_of(e.has_act, e.act.type), [&](auto kind) {
 #pragma unroll
-      for (int k = 0; k < V; ++k)
-        if (e.has_act) acc[k] = pw::activation<float>(e.act.type, acc[k], e.act.alpha, e.act.beta);
+        for (int k = 0; k < V; ++k) acc[k] = act_of<decltype(kind)::value>(acc[k], e.act);
+      });
       if constexpr (Packed) {
         Pack<T, V> out;
 #pragma unroll

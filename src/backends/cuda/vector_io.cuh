@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "backends/common/pointwise_math.h"
+#include "backends/cuda/act_kind.cuh"
 #include "backends/cuda/cuda_device.cuh"
 
 namespace torch2trt::gpu {
@@ -68,9 +69,10 @@ __global__ void epilogue_vec(T* y, const B* __restrict__ bias, const T* __restri
       for (int j = 0; j < V; ++j) v[j] += to_float(r.v[j]);
     }
     Pack<T, V> o;
+    with_act_kind(act_kind_of(e.has_act, e.act.type), [&](auto kind) {
 #pragma unroll
-    for (int j = 0; j < V; ++j)
-      o.v[j] = from_float<T>(e.has_act ? pw::activation<float>(e.act.type, v[j], e.act.alpha, e.act.beta) : v[j]);
+      for (int j = 0; j < V; ++j) o.v[j] = from_float<T>(act_of<decltype(kind)::value>(v[j], e.act));
+    });
     store_pack<T, V>(y + off, o);
   }
 }
