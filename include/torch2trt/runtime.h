@@ -40,7 +40,9 @@ class ExecutionContext {
     DataType precision = DataType::kFLOAT;  ///< dtype of the layer's first output
     double time_ms = -1;                    ///< -1 until a run with profiling on
   };
-  std::vector<LayerInfo> layer_info() const;
+  /// Plans the context for the current input shapes first (as a run would), so `impl` names the kernel a
+  /// run uses; with run-time input shapes not yet set, impl says so.
+  std::vector<LayerInfo> layer_info();
   /// Times every layer of the following runs (layer_info().time_ms). Profiled runs wait for each layer
   /// to finish and never replay a CUDA graph, so they are slower than normal runs.
   void set_profiling(bool on);

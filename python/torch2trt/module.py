@@ -316,7 +316,8 @@ class TRTModule(torch.nn.Module):
 
     def engine_layers(self, *profile_inputs, runs=5):
         """The layers of the optimized engine (after fusion), one ``EngineLayer`` each: name, kind,
-        kernel, precision (the dtype it writes) and time_ms. Pass sample inputs to time every layer
+        kernel (what a run uses: the context is planned for its input shapes first), precision (the dtype
+        it writes) and time_ms. Pass sample inputs to time every layer
         (median-free: the last of `runs` profiled runs; profiling waits for each layer and skips CUDA
         graphs, so the sum is above a normal run); without them time_ms is None."""
         if self.context is None:

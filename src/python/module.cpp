@@ -396,7 +396,7 @@ NB_MODULE(_C, m) {
         nb::list l;
         for (auto& i : c.ctx->layer_info()) l.append(nb::make_tuple(i.name, i.kind, i.impl));
         return l;
-      }, "(name, kind, kernel) for each layer of the optimized engine")
+      }, "(name, kind, kernel) for each layer of the optimized engine; the context is planned for its input shapes first, so kernel is what a run uses")
       .def_prop_rw("profiling", [](ContextHandle& c) { return c.ctx->profiling(); },
                    [](ContextHandle& c, bool on) { c.ctx->set_profiling(on); },
                    "time every layer of the following runs (slower: each layer is waited for, no CUDA graph)")

@@ -111,6 +111,34 @@ def test_engine_layers(converted):
     assert not m.context.profiling  # switched back off
 
 
+def test_engine_layers_name_the_kernels_a_run_uses():
+    """Before any run, engine_layers() plans the context, so its kernels are those of the runs (a
+    convolution's oneDNN or cuDNN kernel, not the default a kernel has before it knows its shapes)."""
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU(), torch.nn.Conv2d(8, 8, 1)).eval().to(device)
+    x = torch.randn(1, 3, 16, 16, device=device)
+    before = [(l.name, l.kernel) for l in convert(model, [x]).engine_layers()]
+    m = convert(model, [x])
+    m(x)
+    assert before == [(l.name, l.kernel) for l in m.engine_layers()]
+    assert [(l.name, l.kernel) for l in m.engine_layers(x, runs=1)] == before
+
+
+def test_layer_info_with_run_time_shapes_not_set():
+    builder = trt.Builder(trt.Logger())
+    net = builder.create_network()
+    x = net.add_input("x", trt.float32, (2, -1))
+    y = net.add_activation(x, trt.ActivationType.RELU).get_output(0)
+    y.name = "y"
+    net.mark_output(y)
+    engine = trt.Runtime(trt.Logger()).deserialize_cuda_engine(
+        builder.build_serialized_network(net, builder.create_builder_config()))
+    ctx = engine.create_execution_context()
+    assert [kernel for _, _, kernel in ctx.layer_info()] == ["(not planned: set the input shapes)"]
+    ctx.set_input_shape("x", (2, 3))
+    assert not any("not planned" in kernel for _, _, kernel in ctx.layer_info())
+
+
 def test_state_dict_round_trip(converted, tmp_path):
     m, x, y = converted
     path = tmp_path / "m.pth"
