@@ -9,8 +9,9 @@
 #                                       the CUDA profiler sees them, its slowest layers, the host time of a call
 #   tools/gpu_check.sh all              build, test, bench
 #   tools/gpu_check.sh verify [models]  build, test, then fp16 rows at batch 1 and 32 of the given models (default
-#                                       efficientnet_b0,bert_base: the two batch-1 targets still missed): fits one
-#                                       device call (about 5 minutes)
+#                                       efficientnet_b0,bert_base: the two batch-1 targets still missed), what the
+#                                       builder timed and chose for them (tactic_report.py) and every squeeze-excite
+#                                       launch of EfficientNet-B0: fits one device call (about 6 minutes)
 #
 # Logs and results go to $OUT (default build/gpu-logs): build.log, cpp_tests.log, operators.md (the support
 # table with its CUDA column), py_tests.log, bench.json. GoogleTest: installed, or its source tree in
@@ -54,6 +55,13 @@ bench() {
   "$PY" benchmarks/bench.py "${args[@]}" --json "$OUT/bench.json" 2>&1 | grep -v -i warn
 }
 
+tactics() {
+  local m
+  for m in ${1//,/ }; do
+    timeout 150 "$PY" benchmarks/tactic_report.py --model "$m" --batch 1 --fp16 2>&1 | grep -v -i warn | tee "$OUT/tactics_$m.txt" | cut -c1-220
+  done
+}
+
 probe() {
   local m=${1:-bert_base}
   timeout 120 "$PY" benchmarks/profile_layers.py --model "$m" --batch 1 --fp16 --kernels --top 25 2>&1 | grep -v -i warn
@@ -68,6 +76,8 @@ case "${1:-all}" in
   probe) shift; probe "$@" ;;
   all) build && test_all; bench ;;
   verify) shift; build && { test_all; bench --models "${1:-efficientnet_b0,bert_base}" --batches 1,32 --precisions fp16 \
-            --compile-modes reduce-overhead; } ;;
+            --compile-modes reduce-overhead; tactics "${1:-efficientnet_b0,bert_base}";
+            timeout 120 "$PY" benchmarks/profile_layers.py --model efficientnet_b0 --batch 1 --fp16 --kernels --top 12 \
+              --each ::se_ 2>&1 | grep -v -i warn; } ;;
   *) sed -n 2,15p "$0"; exit 2 ;;
 esac

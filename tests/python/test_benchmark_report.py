@@ -83,3 +83,38 @@ def test_bench_one_builds_everything_then_times_every_method(bench, monkeypatch)
     for k in ("eager_ms", "torch2trt_ms", "torch2trt_engine_only_ms"):
         assert row[k] > 0, k
     assert row["rel_l2_vs_fp32"] < 1e-5
+
+
+@pytest.fixture(scope="module")
+def tactic_report():
+    spec = importlib.util.spec_from_file_location("tactic_report", os.path.join(ROOT, "benchmarks", "tactic_report.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_tactic_report_reads_the_builder_log(tactic_report):
+    log = "\n".join([
+        "some other line",
+        "[torch2trt tactics] Convolution 'Convolution_14': conv float16 nhwc n1 c16 k96 g1 act14 bias mma@H100",
+        "[torch2trt tactics]   1 cudnn_conv_nhwc: 0.0080 ms",
+        "[torch2trt tactics]   6 cudnn_conv_nhwc: 0.0095 ms",
+        "[torch2trt tactics]   4194305 gemm_mma_64x64_nhwc: 0.0186 ms",
+        "[torch2trt tactics]   4194304 gemm_mma_32x64_nhwc: 0.0196 ms",
+        "[torch2trt tactics]   7 cudnn_conv_nhwc: -1.0000 ms",
+        "[torch2trt tactics]   chose 1",
+        "[torch2trt tactics] MatrixMultiply 'MatrixMultiply_43': matmul v3 float16 m128 n3072 k768 b1 tB ep4 mma@H100",
+        "[torch2trt tactics]   0 cublaslt_matmul+bias+GELU_ERF+epilogue_kernel: 0.0078 ms",
+        "[torch2trt tactics]   1048576 gemm_mma_64x64+bias+GELU_ERF: 0.0050 ms",
+        "[torch2trt tactics]   chose 1048576",
+    ])
+    layers = tactic_report.parse(log)
+    assert [(layer["kind"], layer["name"], layer["chose"], len(layer["tactics"])) for layer in layers] == [
+        ("Convolution", "Convolution_14", 1, 5), ("MatrixMultiply", "MatrixMultiply_43", 1048576, 2)]
+    lines = tactic_report.report(layers)
+    assert len(lines) == 2
+    # The choice, then the fastest of each other family (gemm_mma's tile shapes are one family).
+    assert "chose cudnn_conv_nhwc 8.0us" in lines[0] and lines[0].endswith("| gemm_mma_64x64_nhwc 18.6us")
+    assert "chose gemm_mma_64x64+bias+GELU_ERF 5.0us" in lines[1]
+    assert lines[1].endswith("| cublaslt_matmul+bias+GELU_ERF+epilogue_kernel 7.8us")
+    assert tactic_report.report(layers, "GELU") == lines[1:]
