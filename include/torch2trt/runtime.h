@@ -41,7 +41,7 @@ class ExecutionContext {
     double time_ms = -1;                    ///< -1 until a run with profiling on
   };
   /// Plans the context for the current input shapes first (as a run would), so `impl` names the kernel a
-  /// run uses; with run-time input shapes not yet set, impl says so.
+  /// run uses; without a plan (run-time input shapes not yet set) impl says why.
   std::vector<LayerInfo> layer_info();
   /// Times every layer of the following runs (layer_info().time_ms). Profiled runs wait for each layer
   /// to finish and never replay a CUDA graph, so they are slower than normal runs.

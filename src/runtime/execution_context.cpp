@@ -354,13 +354,13 @@ void ExecutionContext::set_profiling(bool on) {
 std::vector<ExecutionContext::LayerInfo> ExecutionContext::layer_info() {
   // A kernel picks its implementation when it is planned for the input shapes (a library kernel, a tactic,
   // a fallback): plan first, so that the names are what a run uses, not the kernels' defaults. Inputs with
-  // run-time extents not yet set (or a plan that fails, as the run would) leave nothing to report.
-  bool planned = !dirty_;
-  if (!planned) {
+  // run-time extents not yet set, or a plan that fails as the run would, give the reason instead.
+  std::string unplanned;  // why there is no plan
+  if (dirty_) {
     try {
       prepare();
-      planned = true;
-    } catch (const Error&) {
+    } catch (const Error& e) {
+      unplanned = std::string("(not planned: ") + e.what() + ")";
     }
   }
   std::vector<LayerInfo> r;
@@ -368,7 +368,7 @@ std::vector<ExecutionContext::LayerInfo> ExecutionContext::layer_info() {
   for (int i = 0; i < net.num_layers(); ++i) {
     const Layer* l = net.layer(i);
     LayerInfo info{l->name(), layer_kind_name(l->kind()),
-                   planned ? std::string(kernels_[i]->impl_name()) : std::string("(not planned: set the input shapes)")};
+                   unplanned.empty() ? std::string(kernels_[i]->impl_name()) : unplanned};
     if (l->num_outputs() > 0) info.precision = l->output(0)->dtype();
     info.time_ms = i < static_cast<int>(times_.size()) ? times_[i] : -1.0;
     r.push_back(info);

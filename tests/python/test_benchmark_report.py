@@ -8,12 +8,17 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-@pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench", os.path.join(ROOT, "benchmarks", "bench.py"))
+def load_script(name):
+    """A script of benchmarks/ as a module."""
+    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "benchmarks", name + ".py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return load_script("bench")
 
 
 def row(model, batch, prec, eager, t2t, **extra):
@@ -87,10 +92,7 @@ def test_bench_one_builds_everything_then_times_every_method(bench, monkeypatch)
 
 @pytest.fixture(scope="module")
 def tactic_report():
-    spec = importlib.util.spec_from_file_location("tactic_report", os.path.join(ROOT, "benchmarks", "tactic_report.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("tactic_report")
 
 
 def test_tactic_report_reads_the_builder_log(tactic_report):
